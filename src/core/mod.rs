@@ -1,0 +1,15 @@
+//! The pure core: every TagBridge decision, with no PHP types, no I/O and no globals.
+//!
+//! Inputs are plain data (`serde_json::Value` read through [`reader`]), outputs are plain data.
+//! The binding layer (`crate::php`) converts PHP values in and out and decides nothing.
+
+#![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod error;
+pub mod fields;
+pub mod reader;
+pub mod settings;
+
+pub use error::{Error, ErrorKind, Result};
+pub use settings::{Settings, Site};

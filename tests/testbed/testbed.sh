@@ -1,0 +1,512 @@
+#!/usr/bin/env bash
+# TagBridge test bed: throwaway WordPress sites backed by a private MariaDB,
+# served by PHP's built-in web server with the TagBridge extension loaded.
+#
+# Usage: tests/testbed/testbed.sh COMMAND [ARGS...]
+#
+#   deps                 install the Debian packages we need (no-op if present)
+#   db-start             start the private MariaDB server (no-op if running)
+#   db-stop              shut the private MariaDB server down (no-op if stopped)
+#   site NAME [PORT]     (re)create site NAME for http://127.0.0.1:PORT (default 8081)
+#   serve NAME [PORT]    serve site NAME on 127.0.0.1:PORT (default: the site's port)
+#   stop NAME            stop the web server of site NAME (no-op if stopped)
+#   php NAME ARGS...     run `php -d extension=$TB_EXT ARGS...` with TB_SITE_DIR set
+#   down                 stop every site's web server and the database
+#
+# Environment:
+#   TB_ROOT        root of all state            (default /tmp/tagbridge-testbed)
+#   TB_EXT         the TagBridge PHP extension  (default $REPO/target/release/libtagbridge.so)
+#   TB_DB_PORT     TCP port of the private DB   (default 33306)
+#   TB_PLUGIN_DIR  what wp-content/plugins/tagbridge links to (default $REPO/php);
+#                  only meant for testing the test bed itself.
+#
+# Nothing here touches /etc/wordpress, /etc/mysql or the system MariaDB/Apache:
+# every site has its own copy of Debian's WordPress tree and its own wp-config.php,
+# and the database server runs with our own config file, datadir and socket.
+
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
+
+TB_ROOT=${TB_ROOT:-/tmp/tagbridge-testbed}
+TB_EXT=${TB_EXT:-$REPO/target/release/libtagbridge.so}
+TB_DB_PORT=${TB_DB_PORT:-33306}
+TB_PLUGIN_DIR=${TB_PLUGIN_DIR:-$REPO/php}
+
+WP_SRC=/usr/share/wordpress
+THEME=twentytwentythree
+DEFAULT_PORT=8081
+
+DB_DIR=$TB_ROOT/mariadb
+DB_DATA=$DB_DIR/data
+DB_SOCK=$DB_DIR/mysqld.sock
+DB_PID=$DB_DIR/mysqld.pid
+DB_LOG=$DB_DIR/mysqld.log
+DB_CNF=$DB_DIR/my.cnf
+SITES=$TB_ROOT/sites
+
+# How long (seconds) we wait for the database / a web server to come up.
+WAIT_SECS=30
+
+PACKAGES=(
+    php8.2-cli php8.2-dev php8.2-mysql php8.2-curl php8.2-xml php8.2-mbstring php8.2-intl
+    libclang-dev gcc
+    mariadb-server mariadb-client
+    wordpress wordpress-theme-twentytwentythree
+    phpunit curl ca-certificates
+)
+
+# --------------------------------------------------------------------------
+# helpers
+
+log() { printf '[testbed] %s\n' "$*" >&2; }
+die() { printf '[testbed] error: %s\n' "$*" >&2; exit 1; }
+
+usage() {
+    # The header comment above is the usage text.
+    sed -n '/^# Usage:/,/^# *only meant/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+# Is process $1 alive?
+pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+# Is any process of process group $1 alive? (kill -0 on a negative pid.)
+group_alive() { [[ -n ${1:-} ]] && kill -0 -- "-$1" 2>/dev/null; }
+
+# Print the pid stored in file $1 (empty if none).
+read_pid() { [[ -s $1 ]] && tr -dc '0-9' <"$1" || true; }
+
+# Does something accept TCP connections on 127.0.0.1:$1? (bash's /dev/tcp, so
+# we don't depend on ss/netstat being installed.)
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+check_name() {
+    [[ ${1:-} =~ ^[a-z0-9]+$ ]] || die "site name must match [a-z0-9]+ (got '${1:-}')"
+}
+
+check_port() {
+    [[ ${1:-} =~ ^[0-9]+$ ]] && (( $1 >= 1 && $1 <= 65535 )) || die "bad port '${1:-}'"
+}
+
+# The extension is not optional: the whole point is testing the plugin with it.
+check_ext() {
+    [[ -f $TB_EXT ]] || die "PHP extension not found at $TB_EXT
+  build it first (cargo build --release in $REPO) or point TB_EXT at it"
+}
+
+site_dir() { printf '%s/%s' "$SITES" "$1"; }
+
+require_site() {
+    local dir
+    dir=$(site_dir "$1")
+    [[ -f $dir/wp-config.php ]] || die "site '$1' does not exist (run: $0 site $1)"
+}
+
+# PHP with our extension. Everything that runs WordPress goes through this so
+# the site always sees the same PHP configuration.
+run_php() { php -d "extension=$TB_EXT" "$@"; }
+
+# mariadb client as the DB superuser, over our private socket. root uses
+# unix_socket authentication (mariadb-install-db's default), so no password.
+db_sql() { mariadb --no-defaults --socket="$DB_SOCK" --user=root "$@"; }
+db_ping() { mariadb-admin --no-defaults --socket="$DB_SOCK" --user=root ping >/dev/null 2>&1; }
+
+# --------------------------------------------------------------------------
+# deps
+
+cmd_deps() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        # dpkg-query prints e.g. "install ok installed"; anything else (removed,
+        # config-files, unknown) means we have to install it.
+        if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
+            missing+=("$p")
+        fi
+    done
+    if (( ${#missing[@]} == 0 )); then
+        log "all packages already installed"
+        return 0
+    fi
+    log "installing: ${missing[*]}"
+    apt-get update
+    # Only the missing ones: naming installed packages would upgrade them too.
+    # The package scripts may start the system MariaDB (port 3306,
+    # /run/mysqld); we ignore it, our server uses its own port and socket.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+# --------------------------------------------------------------------------
+# private MariaDB
+
+write_db_cnf() {
+    # Our own option file, passed with --defaults-file, so /etc/mysql/* is never
+    # read. Durability settings are relaxed: the data is throwaway and speed
+    # matters more than surviving a power cut.
+    cat >"$DB_CNF" <<EOF
+[mariadbd]
+datadir                        = $DB_DATA
+socket                         = $DB_SOCK
+pid-file                       = $DB_PID
+log-error                      = $DB_LOG
+port                           = $TB_DB_PORT
+bind-address                   = 127.0.0.1
+# no DNS lookups (no network); 'tagbridge'@'127.0.0.1' covers TCP clients
+skip-name-resolve
+character-set-server           = utf8mb4
+collation-server               = utf8mb4_unicode_ci
+performance-schema             = OFF
+innodb-buffer-pool-size        = 128M
+innodb-flush-log-at-trx-commit = 0
+innodb-doublewrite             = 0
+EOF
+}
+
+db_running() {
+    pid_alive "$(read_pid "$DB_PID")" && db_ping
+}
+
+cmd_db_start() {
+    mkdir -p "$DB_DIR"
+    write_db_cnf
+
+    if db_running; then
+        ensure_db_user
+        return 0
+    fi
+
+    local pid
+    pid=$(read_pid "$DB_PID")
+    if pid_alive "$pid"; then
+        # Alive but not answering yet (another invocation may be starting it):
+        # fall through to the wait loop instead of starting a second server.
+        log "MariaDB pid $pid is alive, waiting for it to answer"
+    else
+        rm -f "$DB_PID" "$DB_SOCK"
+        if port_busy "$TB_DB_PORT"; then
+            die "port $TB_DB_PORT is taken by another program; set TB_DB_PORT"
+        fi
+        if [[ ! -d $DB_DATA/mysql ]]; then
+            log "initialising MariaDB datadir $DB_DATA"
+            rm -rf "$DB_DATA"
+            # --defaults-file must come first. root authenticates via unix_socket.
+            mariadb-install-db --defaults-file="$DB_CNF" --user=root \
+                --datadir="$DB_DATA" --skip-test-db \
+                --auth-root-authentication-method=socket >"$DB_DIR/install-db.log" 2>&1 \
+                || { tail -n 30 "$DB_DIR/install-db.log" >&2; die "mariadb-install-db failed"; }
+        fi
+        log "starting MariaDB on $DB_SOCK and 127.0.0.1:$TB_DB_PORT"
+        # setsid: own session, so it outlives this shell and ignores its signals.
+        setsid nohup mariadbd --defaults-file="$DB_CNF" --user=root </dev/null >>"$DB_LOG" 2>&1 &
+    fi
+
+    local i
+    for (( i = 0; i < WAIT_SECS * 5; i++ )); do
+        if db_ping; then
+            ensure_db_user
+            return 0
+        fi
+        sleep 0.2
+    done
+    tail -n 30 "$DB_LOG" >&2 || true
+    die "MariaDB did not answer within ${WAIT_SECS}s (log: $DB_LOG)"
+}
+
+# The application user. The grant on `tb\_%` (escaped underscore: a literal
+# "tb_" prefix) includes CREATE, so tests may create/drop tb_* databases.
+ensure_db_user() {
+    local host
+    for host in localhost 127.0.0.1; do
+        db_sql <<EOF
+CREATE USER IF NOT EXISTS 'tagbridge'@'$host' IDENTIFIED BY 'tagbridge';
+ALTER USER 'tagbridge'@'$host' IDENTIFIED BY 'tagbridge';
+GRANT ALL PRIVILEGES ON \`tb\\_%\`.* TO 'tagbridge'@'$host';
+EOF
+    done
+}
+
+cmd_db_stop() {
+    local pid i
+    pid=$(read_pid "$DB_PID")
+    if ! pid_alive "$pid"; then
+        rm -f "$DB_PID"
+        log "MariaDB is not running"
+        return 0
+    fi
+    log "stopping MariaDB (pid $pid)"
+    mariadb-admin --no-defaults --socket="$DB_SOCK" --user=root shutdown >/dev/null 2>&1 \
+        || kill -TERM "$pid" 2>/dev/null || true
+    for (( i = 0; i < WAIT_SECS * 5; i++ )); do
+        pid_alive "$pid" || { rm -f "$DB_PID"; return 0; }
+        sleep 0.2
+    done
+    die "MariaDB (pid $pid) did not stop within ${WAIT_SECS}s"
+}
+
+# --------------------------------------------------------------------------
+# sites
+
+# Print a random 64-character salt (base64 alphabet minus '/+=': safe inside
+# PHP '...'). No `| head -c` at the end: an early-closing reader could SIGPIPE
+# the pipeline, which pipefail would turn into a failure.
+salt() {
+    local s
+    s=$(head -c 96 /dev/urandom | base64 -w0 | tr -d '/+=')
+    printf '%s' "${s:0:64}"
+}
+
+write_wp_config() {
+    local name=$1 port=$2 dir=$3
+    local url="http://127.0.0.1:$port"
+    local k keys=""
+    for k in AUTH_KEY SECURE_AUTH_KEY LOGGED_IN_KEY NONCE_KEY AUTH_SALT SECURE_AUTH_SALT LOGGED_IN_SALT NONCE_SALT; do
+        keys+="define( '$k', '$(salt)' );"$'\n'
+    done
+    # Replaces Debian's wp-config.php (which loads /etc/wordpress/config-HOST.php).
+    cat >"$dir/wp-config.php" <<EOF
+<?php
+// Generated by tests/testbed/testbed.sh for the throwaway site '$name'. Do not edit.
+
+// WordPress reads HTTP_HOST in places; give CLI runs (install, PHPUnit) the
+// same host the web server gets.
+if ( empty( \$_SERVER['HTTP_HOST'] ) ) {
+	\$_SERVER['HTTP_HOST'] = '127.0.0.1:$port';
+}
+
+define( 'DB_NAME', 'tb_$name' );
+define( 'DB_USER', 'tagbridge' );
+define( 'DB_PASSWORD', 'tagbridge' );
+define( 'DB_HOST', 'localhost:$DB_SOCK' );
+define( 'DB_CHARSET', 'utf8mb4' );
+define( 'DB_COLLATE', '' );
+
+$keys
+\$table_prefix = 'wp_';
+
+define( 'WP_HOME', '$url' );
+define( 'WP_SITEURL', '$url' );
+
+// Errors go to the site's debug.log, never into responses.
+define( 'WP_DEBUG', true );
+define( 'WP_DEBUG_LOG', '$dir/debug.log' );
+define( 'WP_DEBUG_DISPLAY', false );
+
+// Tests run cron themselves.
+define( 'DISABLE_WP_CRON', true );
+
+// The site's own wp-content, not Debian's /var/lib/wordpress/wp-content.
+define( 'WP_CONTENT_DIR', '$dir/wp-content' );
+
+define( 'FS_METHOD', 'direct' );
+define( 'AUTOMATIC_UPDATER_DISABLED', true );
+
+// No network on the test machine: only loopback requests may leave WordPress.
+define( 'WP_HTTP_BLOCK_EXTERNAL', true );
+define( 'WP_ACCESSIBLE_HOSTS', '127.0.0.1,localhost' );
+
+// 'local' lets application passwords work over plain http on loopback.
+define( 'WP_ENVIRONMENT_TYPE', 'local' );
+
+if ( ! defined( 'ABSPATH' ) ) {
+	define( 'ABSPATH', __DIR__ . '/' );
+}
+require_once ABSPATH . 'wp-settings.php';
+EOF
+}
+
+# Copy Debian's WordPress tree. cp -a keeps symlinks verbatim, but Debian links
+# bundled libraries relatively (wp-includes/ID3 -> ../../../php/getid3/...),
+# which would dangle in the copy: re-point them at their absolute targets.
+copy_wordpress() {
+    local dir=$1 link rel target
+    cp -a "$WP_SRC" "$dir"
+    # Apache-only, and a link into /etc/wordpress which we must not use.
+    rm -f "$dir/.htaccess"
+    while IFS= read -r -d '' link; do
+        rel=${link#"$dir"/}
+        target=$(readlink -f "$WP_SRC/$rel" || true)
+        if [[ -n $target && -e $target ]]; then
+            ln -sfn "$target" "$link"
+        else
+            log "warning: dropping dangling symlink $rel"
+            rm -f "$link"
+        fi
+    done < <(find "$dir" -type l -print0)
+}
+
+cmd_site() {
+    local name=${1:-} port=${2:-$DEFAULT_PORT}
+    check_name "$name"
+    check_port "$port"
+    check_ext
+    [[ -d $WP_SRC ]] || die "$WP_SRC missing (run: $0 deps)"
+    [[ -d $TB_PLUGIN_DIR ]] || die "plugin directory $TB_PLUGIN_DIR missing"
+
+    local dir
+    dir=$(site_dir "$name")
+
+    # A server still running on the old tree would serve a half-deleted site.
+    cmd_stop "$name"
+    cmd_db_start
+
+    log "creating database tb_$name"
+    db_sql <<EOF
+DROP DATABASE IF EXISTS \`tb_$name\`;
+CREATE DATABASE \`tb_$name\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+EOF
+
+    log "copying WordPress to $dir"
+    mkdir -p "$SITES"
+    rm -rf "$dir"
+    copy_wordpress "$dir"
+    write_wp_config "$name" "$port" "$dir"
+    printf '%s\n' "$port" >"$dir/port"
+
+    # A symlink, not a copy, so plugin edits are live in every site.
+    ln -sfn "$TB_PLUGIN_DIR" "$dir/wp-content/plugins/tagbridge"
+
+    # wordpress-theme-twentytwentythree installs into $WP_SRC/wp-content/themes,
+    # so the copy above brought it along; WP_CONTENT_DIR points at this copy.
+    [[ -f $dir/wp-content/themes/$THEME/style.css ]] \
+        || die "theme $THEME missing from $WP_SRC/wp-content/themes (run: $0 deps)"
+
+    # No network: stop WordPress.org update checks from filling debug.log with
+    # warnings (see the file's header).
+    mkdir -p "$dir/wp-content/mu-plugins"
+    cp "$SCRIPT_DIR/mu-plugin-offline.php" "$dir/wp-content/mu-plugins/tagbridge-testbed-offline.php"
+
+    log "installing WordPress"
+    TB_SITE_DIR=$dir TB_SITE_NAME=$name run_php "$SCRIPT_DIR/install-site.php"
+
+    echo "site $name ready at http://127.0.0.1:$port/, wp dir $dir"
+}
+
+# --------------------------------------------------------------------------
+# web server
+
+cmd_serve() {
+    local name=${1:-}
+    check_name "$name"
+    require_site "$name"
+    check_ext
+
+    local dir site_port port
+    dir=$(site_dir "$name")
+    site_port=$(cat "$dir/port")
+    port=${2:-$site_port}
+    check_port "$port"
+    # WordPress redirects every request to WP_HOME, so another port can't work.
+    [[ $port == "$site_port" ]] \
+        || die "site $name was created for port $site_port (recreate it with: $0 site $name $port)"
+
+    local pidfile=$dir/server.pid pid
+    pid=$(read_pid "$pidfile")
+    if pid_alive "$pid"; then
+        log "site $name already served at http://127.0.0.1:$port/ (pid $pid)"
+        return 0
+    fi
+    rm -f "$pidfile"
+    port_busy "$port" && die "port $port is already in use by another program"
+
+    cmd_db_start
+
+    log "serving $dir on http://127.0.0.1:$port/"
+    # Several workers, so a request that calls back into the site (loopback
+    # requests, REST calls made by the plugin) can't deadlock a single process.
+    # setsid puts the server and its forked workers in their own process group
+    # (its pid), which `stop` kills as a whole.
+    PHP_CLI_SERVER_WORKERS=4 TB_SITE_DIR=$dir setsid nohup \
+        php -d "extension=$TB_EXT" -S "127.0.0.1:$port" -t "$dir" "$SCRIPT_DIR/router.php" \
+        </dev/null >>"$dir/server.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$pidfile"
+
+    local i code
+    for (( i = 0; i < WAIT_SECS * 5; i++ )); do
+        if ! pid_alive "$pid"; then
+            tail -n 30 "$dir/server.log" >&2 || true
+            rm -f "$pidfile"
+            die "web server for $name exited (log: $dir/server.log)"
+        fi
+        code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$port/wp-json/" 2>/dev/null || true)
+        if [[ $code == 200 ]]; then
+            echo "site $name served at http://127.0.0.1:$port/ (pid $pid)"
+            return 0
+        fi
+        sleep 0.2
+    done
+    tail -n 30 "$dir/server.log" >&2 || true
+    cmd_stop "$name"
+    die "http://127.0.0.1:$port/wp-json/ did not answer 200 within ${WAIT_SECS}s (last status: ${code:-none})"
+}
+
+cmd_stop() {
+    local name=${1:-}
+    check_name "$name"
+    local pidfile pid i
+    pidfile=$(site_dir "$name")/server.pid
+    pid=$(read_pid "$pidfile")
+    if ! group_alive "$pid"; then
+        rm -f "$pidfile"
+        return 0
+    fi
+    log "stopping web server of $name (process group $pid)"
+    # Negative pid: the whole group, i.e. the master and its worker processes.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for (( i = 0; i < 50; i++ )); do
+        # Wait for the whole group: workers may outlive the master briefly.
+        if ! group_alive "$pid"; then
+            rm -f "$pidfile"
+            return 0
+        fi
+        sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+}
+
+# --------------------------------------------------------------------------
+# php / down
+
+cmd_php() {
+    local name=${1:-}
+    check_name "$name"
+    require_site "$name"
+    check_ext
+    shift
+    TB_SITE_DIR=$(site_dir "$name")
+    export TB_SITE_DIR
+    exec php -d "extension=$TB_EXT" "$@"
+}
+
+cmd_down() {
+    local d
+    if [[ -d $SITES ]]; then
+        for d in "$SITES"/*/; do
+            [[ -d $d ]] || continue
+            cmd_stop "$(basename "$d")"
+        done
+    fi
+    cmd_db_stop
+}
+
+# --------------------------------------------------------------------------
+
+main() {
+    local cmd=${1:-}
+    (( $# )) && shift
+    case $cmd in
+        deps)     cmd_deps "$@" ;;
+        db-start) cmd_db_start "$@" ;;
+        db-stop)  cmd_db_stop "$@" ;;
+        site)     cmd_site "$@" ;;
+        serve)    cmd_serve "$@" ;;
+        stop)     cmd_stop "$@" ;;
+        php)      cmd_php "$@" ;;
+        down)     cmd_down "$@" ;;
+        *)        usage ;;
+    esac
+}
+
+main "$@"
