@@ -1,7 +1,7 @@
 //! The per-process store of compiled settings, shared by every request the PHP worker serves.
 
-use crate::core::cache::VersionCache;
 use crate::core::Settings;
+use crate::core::cache::VersionCache;
 use parking_lot::RwLock;
 use std::sync::{Arc, LazyLock};
 

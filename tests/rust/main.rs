@@ -1,3 +1,4 @@
 //! Core scenarios and properties, run with plain `cargo test` (no PHP involved).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod settings;

@@ -1,0 +1,40 @@
+<?php
+/**
+ * The one class that calls the TagBridge extension. Everything else asks it.
+ *
+ * @package TagBridge
+ */
+
+namespace TagBridge\Engine;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Thin wrapper over the extension's functions, so the rest of the plugin reads as intent and the
+ * boundary (few calls, compact inputs) stays in one file.
+ */
+final class Engine {
+
+	/**
+	 * Compiles settings under a version key and keeps them in the PHP process.
+	 *
+	 * @param string       $version  Key that changes when settings or roles change.
+	 * @param array|string $settings Stored settings.
+	 * @param array        $site     Site facts: roles and fallback role.
+	 * @return array Summary from the extension.
+	 * @throws \TagBridge\Ext\Exception When the settings are refused.
+	 */
+	public function compile( $version, $settings, array $site ) {
+		return tagbridge_compile_settings( $version, $settings, $site );
+	}
+
+	/**
+	 * Whether a settings version is compiled in this process.
+	 *
+	 * @param string $version Version key.
+	 * @return bool
+	 */
+	public function is_compiled( $version ) {
+		return tagbridge_settings_is_compiled( $version );
+	}
+}

@@ -1,0 +1,80 @@
+<?php
+/**
+ * The composition root: builds TagBridge's services and registers every hook in one place.
+ *
+ * @package TagBridge
+ */
+
+namespace TagBridge;
+
+use TagBridge\Engine\Engine;
+use TagBridge\Rest\SettingsController;
+use TagBridge\Settings\SettingsStore;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Wires the plugin together.
+ */
+final class Plugin {
+
+	/**
+	 * The running instance.
+	 *
+	 * @var Plugin|null
+	 */
+	private static $instance = null;
+
+	/**
+	 * Extension wrapper.
+	 *
+	 * @var Engine
+	 */
+	public $engine;
+
+	/**
+	 * Settings store.
+	 *
+	 * @var SettingsStore
+	 */
+	public $settings;
+
+	/**
+	 * Builds the services.
+	 */
+	private function __construct() {
+		$this->engine   = new Engine();
+		$this->settings = new SettingsStore( $this->engine );
+	}
+
+	/**
+	 * The running instance (booted on plugins_loaded).
+	 *
+	 * @return Plugin
+	 */
+	public static function instance() {
+		if ( null === self::$instance ) {
+			self::$instance = new self();
+		}
+		return self::$instance;
+	}
+
+	/**
+	 * Registers every hook of the plugin.
+	 */
+	public static function boot() {
+		$plugin = self::instance();
+
+		# Actions
+		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
+		add_action( 'rest_api_init', array( new SettingsController( $plugin->settings ), 'register_routes' ) );
+		add_action( 'admin_init', array( Installer::class, 'maybe_upgrade' ) );
+	}
+
+	/**
+	 * Loads translations.
+	 */
+	public static function load_textdomain() {
+		load_plugin_textdomain( 'tagbridge', false, dirname( plugin_basename( TAGBRIDGE_FILE ) ) . '/languages' );
+	}
+}

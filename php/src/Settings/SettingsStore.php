@@ -1,0 +1,198 @@
+<?php
+/**
+ * The `tagbridge_settings` option: read, validated write, and its compiled form in the extension.
+ *
+ * @package TagBridge
+ */
+
+namespace TagBridge\Settings;
+
+use TagBridge\Engine\Engine;
+use WP_Error;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * One option holds every setting; the extension validates and compiles it.
+ *
+ * @phpstan-type SettingsArray array{revision: int, role_links: list<array{role: string, tag: string}>, fields: list<array<string, string>>}
+ */
+final class SettingsStore {
+
+	/** The option name. */
+	const OPTION = 'tagbridge_settings';
+
+	/**
+	 * Extension wrapper.
+	 *
+	 * @var Engine
+	 */
+	private $engine;
+
+	/**
+	 * Version compiled during this request, so repeated lookups cost nothing.
+	 *
+	 * @var string|null
+	 */
+	private $compiled_version = null;
+
+	/**
+	 * Builds the store.
+	 *
+	 * @param Engine $engine Extension wrapper.
+	 */
+	public function __construct( Engine $engine ) {
+		$this->engine = $engine;
+	}
+
+	/**
+	 * Settings of a fresh install.
+	 *
+	 * @return array
+	 */
+	public static function defaults() {
+		return array(
+			'revision'   => 0,
+			'role_links' => array(),
+			'fields'     => array(),
+		);
+	}
+
+	/**
+	 * The stored settings (with defaults for absent keys).
+	 *
+	 * @return array
+	 */
+	public function get() {
+		$stored = get_option( self::OPTION, array() );
+		return array_merge( self::defaults(), is_array( $stored ) ? $stored : array() );
+	}
+
+	/**
+	 * Validates and saves settings. Nothing is saved when any entry is refused.
+	 *
+	 * @param mixed $settings New settings (the whole set; `revision` is managed here and ignored).
+	 * @return true|WP_Error
+	 */
+	public function update( $settings ) {
+		if ( ! is_array( $settings ) ) {
+			return new WP_Error( 'tagbridge_invalid_settings', __( 'Settings must be an array (a JSON object over REST).', 'tagbridge' ), array( 'status' => 400 ) );
+		}
+		unset( $settings['revision'] );
+		$site = self::site_facts();
+		try {
+			$this->engine->compile( 'candidate:' . md5( wp_json_encode( $settings ) . self::roles_fingerprint( $site ) ), $settings, $site );
+		} catch ( \TagBridge\Ext\Exception $e ) {
+			return self::refusal( $e->getMessage() );
+		} catch ( \Throwable $e ) {
+			return new WP_Error( 'tagbridge_internal_error', __( 'The TagBridge extension failed while checking the settings; nothing was saved.', 'tagbridge' ), array( 'status' => 500 ) );
+		}
+		$current              = $this->get();
+		$settings['revision'] = (int) $current['revision'] + 1;
+		update_option( self::OPTION, $settings, true );
+		$this->compiled_version = null;
+
+		/**
+		 * Fires after TagBridge settings were validated and saved.
+		 *
+		 * @param array $settings The saved settings.
+		 * @param array $previous The settings before the change.
+		 */
+		do_action( 'tagbridge_settings_updated', $settings, $current );
+		return true;
+	}
+
+	/**
+	 * The version key of the stored settings on this site: the revision plus a fingerprint of the
+	 * roles, because links are checked against the roles that exist.
+	 *
+	 * @return string
+	 */
+	public function version() {
+		$settings = $this->get();
+		return $settings['revision'] . ':' . self::roles_fingerprint( self::site_facts() );
+	}
+
+	/**
+	 * Makes sure the stored settings are compiled in this process and returns their version.
+	 *
+	 * @return string|WP_Error The version, or why the stored settings cannot be used.
+	 */
+	public function compiled() {
+		$version = $this->version();
+		if ( $version === $this->compiled_version || $this->engine->is_compiled( $version ) ) {
+			$this->compiled_version = $version;
+			return $version;
+		}
+		try {
+			$this->engine->compile( $version, $this->get(), self::site_facts() );
+		} catch ( \TagBridge\Ext\Exception $e ) {
+			return self::refusal( $e->getMessage() );
+		}
+		$this->compiled_version = $version;
+		return $version;
+	}
+
+	/**
+	 * The summary of the compiled stored settings (links, protected roles, warnings).
+	 *
+	 * @return array|WP_Error
+	 */
+	public function summary() {
+		try {
+			return $this->engine->compile( $this->version(), $this->get(), self::site_facts() );
+		} catch ( \TagBridge\Ext\Exception $e ) {
+			return self::refusal( $e->getMessage() );
+		}
+	}
+
+	/**
+	 * Facts about the site that settings are checked against.
+	 *
+	 * @return array{roles: array, fallback_role: string}
+	 */
+	public static function site_facts() {
+		/**
+		 * Filters the role given to a user whom unlinking would leave with no role.
+		 *
+		 * @param string $role WordPress's default role.
+		 */
+		$fallback = (string) apply_filters( 'tagbridge_fallback_role', (string) get_option( 'default_role', 'subscriber' ) );
+		return array(
+			'roles'         => wp_roles()->roles,
+			'fallback_role' => '' === $fallback ? null : $fallback,
+		);
+	}
+
+	/**
+	 * A short fingerprint of the site facts.
+	 *
+	 * @param array $site Site facts.
+	 * @return string
+	 */
+	private static function roles_fingerprint( array $site ) {
+		return hash( 'crc32b', serialize( $site ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_serialize -- a fingerprint, never unserialized.
+	}
+
+	/**
+	 * Turns an extension refusal ("path: message") into a WP_Error carrying the path.
+	 *
+	 * @param string $message Exception message.
+	 * @return WP_Error
+	 */
+	private static function refusal( $message ) {
+		$path = '';
+		if ( preg_match( '/^([A-Za-z0-9_\[\]\.\-]+): /', $message, $m ) ) {
+			$path = $m[1];
+		}
+		return new WP_Error(
+			'tagbridge_invalid_settings',
+			/* translators: %s: the extension's explanation, starting with the path of the bad entry */
+			sprintf( __( 'Settings refused: %s', 'tagbridge' ), $message ),
+			array(
+				'status' => 400,
+				'path'   => $path,
+			)
+		);
+	}
+}

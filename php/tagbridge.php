@@ -1,0 +1,51 @@
+<?php
+/**
+ * Plugin Name:       TagBridge
+ * Description:       Keeps membership roles, profile fields and CRM tags in agreement (Members, Ultimate Member, WP User Manager). Needs the TagBridge PHP extension.
+ * Version:           0.1.0
+ * Requires at least: 6.1
+ * Requires PHP:      8.2
+ * Author:            TagBridge developers
+ * License:           GPL-2.0-or-later
+ * Text Domain:       tagbridge
+ * Domain Path:       /languages
+ *
+ * @package TagBridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/** Plugin version; the loaded extension must report the same (see Requirements). */
+define( 'TAGBRIDGE_VERSION', '0.1.0' );
+define( 'TAGBRIDGE_FILE', __FILE__ );
+define( 'TAGBRIDGE_DIR', __DIR__ );
+
+// PSR-4: TagBridge\Foo\Bar lives in src/Foo/Bar.php.
+spl_autoload_register(
+	static function ( $class ) {
+		if ( 0 !== strpos( $class, 'TagBridge\\' ) || 0 === strpos( $class, 'TagBridge\\Ext\\' ) ) {
+			return;
+		}
+		$file = __DIR__ . '/src/' . str_replace( '\\', '/', substr( $class, strlen( 'TagBridge\\' ) ) ) . '.php';
+		if ( is_readable( $file ) ) {
+			require $file;
+		}
+	}
+);
+
+// Without a matching extension the plugin only explains what is missing: no hook, no API, no half-work.
+$tagbridge_problem = TagBridge\Requirements::problem(
+	function_exists( 'tagbridge_version' ) ? tagbridge_version() : null,
+	TAGBRIDGE_VERSION
+);
+if ( null !== $tagbridge_problem ) {
+	TagBridge\Requirements::show_notice( $tagbridge_problem );
+	unset( $tagbridge_problem );
+	return;
+}
+unset( $tagbridge_problem );
+
+require __DIR__ . '/includes/functions.php';
+
+register_activation_hook( __FILE__, array( TagBridge\Installer::class, 'activate' ) );
+add_action( 'plugins_loaded', array( TagBridge\Plugin::class, 'boot' ) );

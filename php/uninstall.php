@@ -1,0 +1,14 @@
+<?php
+/**
+ * Uninstall: removes TagBridge's tables and options. WordPress runs this file only when the site
+ * owner deletes the plugin.
+ *
+ * @package TagBridge
+ */
+
+defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
+
+require_once __DIR__ . '/src/Installer.php';
+require_once __DIR__ . '/src/Settings/SettingsStore.php';
+
+TagBridge\Installer::uninstall();

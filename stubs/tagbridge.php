@@ -1,0 +1,76 @@
+<?php
+/**
+ * Stubs of the TagBridge PHP extension, for IDEs and static analysis. Not loaded at run time.
+ *
+ * tests/php/unit/StubsTest.php compares every declaration here with the loaded extension by
+ * reflection, so this file cannot drift from the extension.
+ *
+ * @package TagBridge
+ */
+
+namespace {
+
+	/**
+	 * The version of the TagBridge extension (the crate version); the plugin refuses to run when it
+	 * differs from its own.
+	 */
+	function tagbridge_version(): string {}
+
+	/**
+	 * Facts about this build.
+	 *
+	 * @return array{version: string, php_api: string, php_version: string, profile: string}
+	 */
+	function tagbridge_build_info(): array {}
+
+	/**
+	 * Diagnostics: panics inside the extension on purpose, to show that a Rust panic reaches PHP as
+	 * an `\Error` ("Rust panic: …") and the PHP process carries on. Never called by the plugin.
+	 */
+	function tagbridge_debug_panic(string $message): void {}
+
+	/**
+	 * Validates and compiles TagBridge settings, and keeps the result in this PHP process under
+	 * `$version` so later requests only look it up.
+	 *
+	 * @param string $version A key that changes whenever the settings or the site's roles change.
+	 * @param array|string $settings The `tagbridge_settings` option, as an array or JSON text.
+	 * @param array $site `['roles' => wp_roles()->roles, 'fallback_role' => get_option('default_role')]`.
+	 * @return array{version: string, role_links: int, fields: int, protected_roles: list<string>, fallback_role: ?string, warnings: list<string>}
+	 * @throws \TagBridge\Ext\SettingsException when an entry is invalid; the message starts with its path.
+	 * @throws \TagBridge\Ext\InputException when `$settings` or `$site` is not plain data.
+	 */
+	function tagbridge_compile_settings(string $version, mixed $settings, mixed $site): array {}
+
+	/**
+	 * Whether settings of `$version` are already compiled in this PHP process (a cheap lookup).
+	 */
+	function tagbridge_settings_is_compiled(string $version): bool {}
+}
+
+namespace TagBridge\Ext {
+
+	/** Base class of every exception the extension throws on purpose. */
+	class Exception extends \Exception {
+		/** Thrown by the extension only: PHP code cannot construct it ("You cannot instantiate this class from PHP"). */
+		public function __construct() {}
+	}
+
+	/** Settings were refused; the message starts with the path of the bad entry. */
+	class SettingsException extends Exception {
+		/** Thrown by the extension only: PHP code cannot construct it ("You cannot instantiate this class from PHP"). */
+		public function __construct() {}
+	}
+
+	/** A call's input was refused (malformed, not UTF-8, too large or too deep). */
+	class InputException extends Exception {
+		/** Thrown by the extension only: PHP code cannot construct it ("You cannot instantiate this class from PHP"). */
+		public function __construct() {}
+	}
+
+	/** The settings version named by a call has not been compiled in this PHP process. */
+	class NotCompiledException extends Exception {
+		/** Thrown by the extension only: PHP code cannot construct it ("You cannot instantiate this class from PHP"). */
+		public function __construct() {}
+	}
+}
