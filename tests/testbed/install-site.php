@@ -20,6 +20,18 @@ function tb_fail( $message ) {
 	exit( 1 );
 }
 
+// WP_DEBUG_DISPLAY is off, so a fatal error (say, in the plugin while it is
+// activated) would only reach debug.log. Say it on stderr too. Registered
+// before WordPress, so it runs before WordPress's own shutdown handler.
+register_shutdown_function(
+	function () {
+		$error = error_get_last();
+		if ( $error && ( $error['type'] & ( E_ERROR | E_PARSE | E_CORE_ERROR | E_COMPILE_ERROR | E_USER_ERROR | E_RECOVERABLE_ERROR ) ) ) {
+			fwrite( STDERR, "install-site.php: PHP fatal error: {$error['message']} in {$error['file']}:{$error['line']}\n" );
+		}
+	}
+);
+
 // Tell WordPress it is not installed yet (no "install me" redirect, no plugins loaded).
 define( 'WP_INSTALLING', true );
 
@@ -45,6 +57,16 @@ chmod( $tb_password_file, 0600 );
 // sendmail. Any non-null pre_wp_mail value short-circuits wp_mail().
 add_filter( 'pre_wp_mail', '__return_false' );
 
+// wp_install() also probes the (not yet served) site over HTTP to decide on
+// pretty permalinks. Fail that at once: we set the structure ourselves below,
+// and loading WordPress 6.1's Requests library on PHP 8.2 logs deprecations.
+add_filter(
+	'pre_http_request',
+	function () {
+		return new WP_Error( 'tagbridge_testbed_offline', 'no HTTP requests while installing' );
+	}
+);
+
 $tb_result = wp_install( 'TagBridge test ' . $tb_site_name, 'admin', 'admin@example.test', false, '', $tb_password );
 if ( empty( $tb_result['user_id'] ) ) {
 	tb_fail( 'wp_install() did not create the admin user' );
@@ -56,8 +78,6 @@ wp_installing( false );
 wp_cache_flush();
 
 // Pretty permalinks, so /wp-json/ and /%postname%/ work like on a real site.
-// (wp_install() probes the site over HTTP for this, which fails while no
-// server is running, and falls back to plain permalinks.)
 global $wp_rewrite;
 $wp_rewrite->set_permalink_structure( '/%postname%/' );
 $wp_rewrite->flush_rules( false ); // soft: no .htaccess, the router does rewriting

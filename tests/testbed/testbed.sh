@@ -29,10 +29,12 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 
-TB_ROOT=${TB_ROOT:-/tmp/tagbridge-testbed}
-TB_EXT=${TB_EXT:-$REPO/target/release/libtagbridge.so}
+# Absolute paths: they end up in wp-config.php, in a symlink and in
+# `php -d extension=...` (which resolves relative names against extension_dir).
+TB_ROOT=$(realpath -m "${TB_ROOT:-/tmp/tagbridge-testbed}")
+TB_EXT=$(realpath -m "${TB_EXT:-$REPO/target/release/libtagbridge.so}")
 TB_DB_PORT=${TB_DB_PORT:-33306}
-TB_PLUGIN_DIR=${TB_PLUGIN_DIR:-$REPO/php}
+TB_PLUGIN_DIR=$(realpath -m "${TB_PLUGIN_DIR:-$REPO/php}")
 
 WP_SRC=/usr/share/wordpress
 THEME=twentytwentythree
@@ -69,14 +71,37 @@ usage() {
     exit 2
 }
 
-# Is process $1 alive?
-pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+# Set STATE and PGRP from /proc/$1/stat ("pid (comm) state ppid pgrp ...";
+# comm may contain spaces, so split after the last ") "). Fails if no such pid.
+STATE='' PGRP=''
+proc_stat() {
+    local stat fields
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+    read -r -a fields <<<"${stat##*) }"
+    STATE=${fields[0]} PGRP=${fields[2]}
+}
 
-# Is any process of process group $1 alive? (kill -0 on a negative pid.)
-group_alive() { [[ -n ${1:-} ]] && kill -0 -- "-$1" 2>/dev/null; }
+# Is process $1 alive? Zombies count as dead: our daemons end up as children
+# of PID 1, which may take a while to reap them, and kill -0 succeeds on zombies.
+pid_alive() {
+    [[ ${1:-} =~ ^[0-9]+$ ]] && proc_stat "$1" && [[ $STATE != Z ]]
+}
+
+# Is any (non-zombie) process of process group $1 alive?
+group_alive() {
+    local f
+    [[ ${1:-} =~ ^[0-9]+$ ]] || return 1
+    for f in /proc/[0-9]*; do
+        proc_stat "${f#/proc/}" || continue
+        [[ $PGRP == "$1" && $STATE != Z ]] && return 0
+    done
+    return 1
+}
 
 # Print the pid stored in file $1 (empty if none).
-read_pid() { [[ -s $1 ]] && tr -dc '0-9' <"$1" || true; }
+read_pid() {
+    if [[ -s $1 ]]; then tr -dc '0-9' <"$1"; fi
+}
 
 # Does something accept TCP connections on 127.0.0.1:$1? (bash's /dev/tcp, so
 # we don't depend on ss/netstat being installed.)
@@ -87,7 +112,9 @@ check_name() {
 }
 
 check_port() {
-    [[ ${1:-} =~ ^[0-9]+$ ]] && (( $1 >= 1 && $1 <= 65535 )) || die "bad port '${1:-}'"
+    if ! [[ ${1:-} =~ ^[1-9][0-9]{0,4}$ ]] || (( $1 > 65535 )); then
+        die "bad port '${1:-}'"
+    fi
 }
 
 # The extension is not optional: the whole point is testing the plugin with it.
@@ -104,13 +131,13 @@ require_site() {
     [[ -f $dir/wp-config.php ]] || die "site '$1' does not exist (run: $0 site $1)"
 }
 
-# PHP with our extension. Everything that runs WordPress goes through this so
-# the site always sees the same PHP configuration.
+# PHP with our extension (serve and the php command spell out the same line,
+# so install, web requests and tests all run the same PHP configuration).
 run_php() { php -d "extension=$TB_EXT" "$@"; }
 
-# mariadb client as the DB superuser, over our private socket. root uses
-# unix_socket authentication (mariadb-install-db's default), so no password.
-db_sql() { mariadb --no-defaults --socket="$DB_SOCK" --user=root "$@"; }
+# Run the SQL on stdin as the DB superuser, over our private socket. root
+# uses unix_socket authentication (mariadb-install-db's default): no password.
+db_sql() { mariadb --no-defaults --socket="$DB_SOCK" --user=root; }
 db_ping() { mariadb-admin --no-defaults --socket="$DB_SOCK" --user=root ping >/dev/null 2>&1; }
 
 # --------------------------------------------------------------------------
@@ -168,6 +195,7 @@ db_running() {
 }
 
 cmd_db_start() {
+    check_port "$TB_DB_PORT"
     mkdir -p "$DB_DIR"
     write_db_cnf
 
@@ -176,7 +204,7 @@ cmd_db_start() {
         return 0
     fi
 
-    local pid
+    local pid started=''
     pid=$(read_pid "$DB_PID")
     if pid_alive "$pid"; then
         # Alive but not answering yet (another invocation may be starting it):
@@ -199,6 +227,7 @@ cmd_db_start() {
         log "starting MariaDB on $DB_SOCK and 127.0.0.1:$TB_DB_PORT"
         # setsid: own session, so it outlives this shell and ignores its signals.
         setsid nohup mariadbd --defaults-file="$DB_CNF" --user=root </dev/null >>"$DB_LOG" 2>&1 &
+        started=$!
     fi
 
     local i
@@ -207,10 +236,14 @@ cmd_db_start() {
             ensure_db_user
             return 0
         fi
+        # Don't sit out the whole timeout if the server already gave up.
+        if [[ -n $started ]] && ! pid_alive "$started"; then
+            break
+        fi
         sleep 0.2
     done
     tail -n 30 "$DB_LOG" >&2 || true
-    die "MariaDB did not answer within ${WAIT_SECS}s (log: $DB_LOG)"
+    die "MariaDB did not come up within ${WAIT_SECS}s (log: $DB_LOG)"
 }
 
 # The application user. The grant on `tb\_%` (escaped underscore: a literal
@@ -377,7 +410,13 @@ EOF
     cp "$SCRIPT_DIR/mu-plugin-offline.php" "$dir/wp-content/mu-plugins/tagbridge-testbed-offline.php"
 
     log "installing WordPress"
-    TB_SITE_DIR=$dir TB_SITE_NAME=$name run_php "$SCRIPT_DIR/install-site.php"
+    if ! TB_SITE_DIR=$dir TB_SITE_NAME=$name run_php "$SCRIPT_DIR/install-site.php"; then
+        if [[ -s $dir/debug.log ]]; then
+            log "tail of $dir/debug.log:"
+            tail -n 20 "$dir/debug.log" >&2
+        fi
+        die "installing WordPress for site $name failed"
+    fi
 
     echo "site $name ready at http://127.0.0.1:$port/, wp dir $dir"
 }

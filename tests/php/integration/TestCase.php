@@ -1,0 +1,97 @@
+<?php
+/**
+ * Base class of the integration tests: real WordPress, real database. Each test gets fresh users
+ * and restored options; nothing is mocked.
+ */
+
+namespace TagBridge\Tests;
+
+abstract class TestCase extends \PHPUnit\Framework\TestCase {
+
+	/** @var int[] Users created by the test, deleted afterwards. */
+	private $created_users = array();
+
+	/** @var array<string, mixed> Options saved before the test. */
+	private $saved_options = array();
+
+	/** Options the tests may change; restored after each test. */
+	protected const RESTORED_OPTIONS = array( 'tagbridge_settings', 'default_role' );
+
+	protected function setUp(): void {
+		parent::setUp();
+		foreach ( static::RESTORED_OPTIONS as $option ) {
+			$this->saved_options[ $option ] = get_option( $option, null );
+		}
+		wp_set_current_user( 0 );
+	}
+
+	protected function tearDown(): void {
+		foreach ( $this->created_users as $id ) {
+			wp_delete_user( $id );
+		}
+		$this->created_users = array();
+		foreach ( $this->saved_options as $option => $value ) {
+			null === $value ? delete_option( $option ) : update_option( $option, $value );
+		}
+		wp_set_current_user( 0 );
+		parent::tearDown();
+	}
+
+	/**
+	 * Creates a real user with a role; deleted after the test.
+	 */
+	protected function create_user( string $role = 'subscriber', array $extra = array() ): int {
+		$login = 'tb_' . strtolower( wp_generate_password( 10, false ) );
+		$id    = wp_insert_user(
+			array_merge(
+				array(
+					'user_login' => $login,
+					'user_email' => $login . '@example.test',
+					'user_pass'  => wp_generate_password( 24 ),
+					'role'       => $role,
+				),
+				$extra
+			)
+		);
+		$this->assertIsInt( $id, is_wp_error( $id ) ? $id->get_error_message() : '' );
+		$this->created_users[] = $id;
+		return $id;
+	}
+
+	/**
+	 * Forgets a user the test deleted itself.
+	 */
+	protected function forget_user( int $id ): void {
+		$this->created_users = array_values( array_diff( $this->created_users, array( $id ) ) );
+	}
+
+	/**
+	 * Runs a PHP script in a separate process against the same site, returning [exit code, output].
+	 *
+	 * @param string $code      PHP code (without <?php) run after the environment below is set.
+	 * @param bool   $extension Whether to load the TagBridge extension in that process.
+	 */
+	protected function run_php( string $code, bool $extension = true ): array {
+		$file = tempnam( sys_get_temp_dir(), 'tb' );
+		file_put_contents( $file, "<?php\n" . $code );
+		$cmd = escapeshellarg( PHP_BINARY );
+		if ( $extension ) {
+			$cmd .= ' -d extension=' . escapeshellarg( (string) getenv( 'TB_EXT' ) );
+		}
+		$cmd .= ' ' . escapeshellarg( $file ) . ' 2>&1';
+		exec( $cmd, $lines, $code_out ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.system_calls_exec
+		unlink( $file );
+		return array( $code_out, implode( "\n", $lines ) );
+	}
+
+	/**
+	 * PHP code that loads the test site's WordPress in a child process.
+	 */
+	protected static function load_wordpress_code(): string {
+		return sprintf(
+			'$_SERVER["HTTP_HOST"] = %s; $_SERVER["REQUEST_URI"] = "/"; require %s;',
+			var_export( $_SERVER['HTTP_HOST'], true ),
+			var_export( getenv( 'TB_SITE_DIR' ) . '/wp-load.php', true )
+		);
+	}
+}
