@@ -14,5 +14,6 @@ use ext_php_rs::prelude::*;
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = php::errors::register(module);
     let module = php::info::register(module);
+    let module = php::reconcile::register(module);
     php::settings::register(module)
 }

@@ -46,6 +46,31 @@ namespace {
 	 * Whether settings of `$version` are already compiled in this PHP process (a cheap lookup).
 	 */
 	function tagbridge_settings_is_compiled(string $version): bool {}
+
+	/**
+	 * Plans the role and tag changes that bring one user's roles and tags into agreement.
+	 *
+	 * @param string $version A compiled settings version (see tagbridge_compile_settings()).
+	 * @param array $user `['user_id' => int, 'roles' => list<string>, 'tags' => list<string>, 'caps' => list<string>, 'super_admin' => bool]`.
+	 * @param array $event `['roles_added' => [], 'roles_removed' => [], 'tags_applied' => [], 'tags_removed' => [], 'resync' => null|'roles'|'tags']`.
+	 * @return array{user_id: int, add_roles: list<array{role: string, reason: string, detail: string}>, remove_roles: list<array{role: string, reason: string, detail: string}>, apply_tags: list<array{tag: string, reason: string, detail: string}>, remove_tags: list<array{tag: string, reason: string, detail: string}>, notes: list<array{code: string, message: string}>}
+	 * @throws \TagBridge\Ext\NotCompiledException when `$version` is not compiled in this process.
+	 * @throws \TagBridge\Ext\InputException when the facts are malformed.
+	 */
+	function tagbridge_plan(string $version, mixed $user, mixed $event): array {}
+
+	/**
+	 * Plans many users with one event, for reconciling a whole site; returns only the plans that
+	 * change something, in input order.
+	 *
+	 * @param string $version A compiled settings version.
+	 * @param array $users A list of user facts, each as for tagbridge_plan().
+	 * @param array $event The event, as for tagbridge_plan() (usually `['resync' => 'roles'|'tags']`).
+	 * @return list<array> Plans shaped as tagbridge_plan()'s.
+	 * @throws \TagBridge\Ext\NotCompiledException when `$version` is not compiled in this process.
+	 * @throws \TagBridge\Ext\InputException when the facts are malformed.
+	 */
+	function tagbridge_plan_batch(string $version, mixed $users, mixed $event): array {}
 }
 
 namespace TagBridge\Ext {

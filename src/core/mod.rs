@@ -7,9 +7,14 @@
 
 pub mod cache;
 pub mod error;
+pub mod facts;
 pub mod fields;
+pub mod plan;
 pub mod reader;
+pub mod reconcile;
 pub mod settings;
 
 pub use error::{Error, ErrorKind, Result};
+pub use facts::{Event, Truth, UserFacts};
+pub use plan::Plan;
 pub use settings::{Settings, Site};

@@ -123,7 +123,7 @@ pub struct Settings {
     /// Non-fatal notes for the owner (a protected role linked without being allowed, ...).
     pub warnings: Vec<String>,
     role_to_tag: BTreeMap<String, usize>,
-    tag_to_links: BTreeMap<String, Vec<usize>>,
+    tag_to_link: BTreeMap<String, usize>,
 }
 
 impl Settings {
@@ -137,9 +137,9 @@ impl Settings {
         self.role_to_tag.get(role).map(|&i| &self.role_links[i])
     }
 
-    /// The links whose tag is `tag`.
-    pub fn links_for_tag<'s>(&'s self, tag: &str) -> impl Iterator<Item = &'s RoleLink> + 's {
-        self.tag_to_links.get(tag).into_iter().flatten().map(|&i| &self.role_links[i])
+    /// The link of `tag`, if any.
+    pub fn link_for_tag(&self, tag: &str) -> Option<&RoleLink> {
+        self.tag_to_link.get(tag).map(|&i| &self.role_links[i])
     }
 
     /// True when `role` holds a protected capability.
@@ -205,9 +205,9 @@ fn compile(raw: &Value, site: &Site) -> Result<Settings> {
         .collect();
 
     let mut warnings = Vec::new();
-    let mut role_links = Vec::new();
+    let mut role_links: Vec<RoleLink> = Vec::new();
     let mut role_to_tag = BTreeMap::new();
-    let mut tag_to_links: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut tag_to_link: BTreeMap<String, usize> = BTreeMap::new();
     if let Some(links) = obj.get("role_links") {
         for (i, item) in links.node().list()?.iter().enumerate() {
             let node = item.node();
@@ -230,6 +230,15 @@ fn compile(raw: &Value, site: &Site) -> Result<Settings> {
                     ),
                 ));
             }
+            if let Some(&first) = tag_to_link.get(&tag) {
+                return Err(Error::settings(
+                    node.path(),
+                    format!(
+                        "tag {tag:?} is already linked to role {:?} by role_links[{first}]; a tag links to one role",
+                        role_links[first].role
+                    ),
+                ));
+            }
             let protected = protected_roles.contains(&role);
             let may_grant = !protected || allowed_protected_roles.contains(&role);
             if !may_grant {
@@ -238,7 +247,7 @@ fn compile(raw: &Value, site: &Site) -> Result<Settings> {
                 ));
             }
             role_to_tag.insert(role.clone(), i);
-            tag_to_links.entry(tag.clone()).or_default().push(i);
+            tag_to_link.insert(tag.clone(), i);
             role_links.push(RoleLink { role, tag, may_grant });
         }
     }
@@ -278,6 +287,6 @@ fn compile(raw: &Value, site: &Site) -> Result<Settings> {
         fields,
         warnings,
         role_to_tag,
-        tag_to_links,
+        tag_to_link,
     })
 }

@@ -25,6 +25,10 @@ pub struct Limits {
 impl Limits {
     /// Settings and site facts.
     pub const SETTINGS: Self = Self { max_depth: 16, max_nodes: 200_000, max_string: 64 * 1024 };
+    /// One user's facts or one event.
+    pub const FACTS: Self = Self { max_depth: 4, max_nodes: 20_000, max_string: 4 * 1024 };
+    /// A batch of users' facts (a whole site).
+    pub const BATCH: Self = Self { max_depth: 5, max_nodes: 10_000_000, max_string: 4 * 1024 };
 }
 
 struct Reader {

@@ -5,4 +5,5 @@ pub mod cache;
 pub mod convert;
 pub mod errors;
 pub mod info;
+pub mod reconcile;
 pub mod settings;

@@ -1,4 +1,5 @@
 //! Core scenarios and properties, run with plain `cargo test` (no PHP involved).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod reconcile;
 mod settings;

@@ -25,7 +25,7 @@ fn compiles_links_and_indexes_them() {
     let s =
         Settings::compile(&json!({"role_links": [{"role": "gold", "tag": "Gold Member"}]}), &site()).unwrap();
     assert_eq!(s.link_for_role("gold").map(|l| l.tag.as_str()), Some("Gold Member"));
-    assert_eq!(s.links_for_tag("Gold Member").count(), 1);
+    assert_eq!(s.link_for_tag("Gold Member").map(|l| l.role.as_str()), Some("gold"));
     assert!(s.is_protected_role("administrator"));
     assert!(s.is_protected_role("editor"), "unfiltered_html is protected by default");
     assert!(!s.is_protected_role("gold"));
@@ -107,4 +107,14 @@ fn protected_role_link_works_one_way_unless_allowed() {
 fn fallback_role_must_exist_and_be_unprotected() {
     assert!(refused(json!({"fallback_role": "nobody"})).starts_with("fallback_role: unknown role"));
     assert!(refused(json!({"fallback_role": "editor"})).contains("protected capability"));
+}
+
+#[test]
+fn a_tag_links_to_one_role() {
+    let msg =
+        refused(json!({"role_links": [{"role": "gold", "tag": "T"}, {"role": "subscriber", "tag": "T"}]}));
+    assert!(
+        msg.starts_with("role_links[1]: tag \"T\" is already linked to role \"gold\" by role_links[0]"),
+        "{msg}"
+    );
 }

@@ -1,0 +1,110 @@
+//! What the shell tells the planner about one user and what just happened to them.
+
+use super::error::Result;
+use super::reader::Node;
+use super::settings::MAX_NAME;
+use std::collections::BTreeSet;
+
+/// Which side wins where a role and its linked tag disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truth {
+    /// Tags follow the roles users hold.
+    Roles,
+    /// Roles follow the tags users have.
+    Tags,
+}
+
+/// One user's current state, read after the change happened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFacts {
+    /// WordPress user id (echoed in the plan).
+    pub user_id: u64,
+    /// Roles the user holds now.
+    pub roles: BTreeSet<String>,
+    /// Tags the user has now.
+    pub tags: BTreeSet<String>,
+    /// Capabilities granted to the user directly (not through a role).
+    pub caps: BTreeSet<String>,
+    /// Network super admin (multisite).
+    pub super_admin: bool,
+}
+
+/// What happened: the net changes of a request, or a full resync.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    /// Roles added over the request.
+    pub roles_added: BTreeSet<String>,
+    /// Roles removed over the request.
+    pub roles_removed: BTreeSet<String>,
+    /// Tags applied (by the CRM, a webhook, the API...).
+    pub tags_applied: BTreeSet<String>,
+    /// Tags removed.
+    pub tags_removed: BTreeSet<String>,
+    /// Reconcile every link, with this side as the truth.
+    pub resync: Option<Truth>,
+}
+
+impl Event {
+    /// Which side is the truth for the link `role` ↔ `tag`, or `None` when the event leaves it alone.
+    /// A tag change wins over a role change of the same link: the CRM decides access.
+    pub fn truth_for(&self, role: &str, tag: &str) -> Option<Truth> {
+        if self.tags_applied.contains(tag) || self.tags_removed.contains(tag) {
+            Some(Truth::Tags)
+        } else if self.roles_added.contains(role) || self.roles_removed.contains(role) {
+            Some(Truth::Roles)
+        } else {
+            self.resync
+        }
+    }
+
+    /// Reads `['roles_added' => [...], 'roles_removed' => [...], 'tags_applied' => [...],
+    /// 'tags_removed' => [...], 'resync' => null|'roles'|'tags']` (every key optional).
+    pub fn read(node: Node<'_>) -> Result<Self> {
+        let mut o = node.object()?;
+        let event = Self {
+            roles_added: names(o.get("roles_added").as_ref().map(|c| c.node()))?,
+            roles_removed: names(o.get("roles_removed").as_ref().map(|c| c.node()))?,
+            tags_applied: names(o.get("tags_applied").as_ref().map(|c| c.node()))?,
+            tags_removed: names(o.get("tags_removed").as_ref().map(|c| c.node()))?,
+            resync: match o.get("resync") {
+                None => None,
+                Some(c) => match c.node().str()? {
+                    "roles" => Some(Truth::Roles),
+                    "tags" => Some(Truth::Tags),
+                    other => {
+                        return Err(c
+                            .node()
+                            .error(format!("unknown resync side {other:?} (known: roles, tags)")));
+                    }
+                },
+            },
+        };
+        o.finish()?;
+        Ok(event)
+    }
+}
+
+impl UserFacts {
+    /// Reads `['user_id' => 1, 'roles' => [...], 'tags' => [...], 'caps' => [...], 'super_admin' => false]`.
+    pub fn read(node: Node<'_>) -> Result<Self> {
+        let mut o = node.object()?;
+        let facts = Self {
+            user_id: o.require("user_id")?.node().u64()?,
+            roles: names(o.get("roles").as_ref().map(|c| c.node()))?,
+            tags: names(o.get("tags").as_ref().map(|c| c.node()))?,
+            caps: names(o.get("caps").as_ref().map(|c| c.node()))?,
+            super_admin: match o.get("super_admin") {
+                Some(c) => c.node().bool()?,
+                None => false,
+            },
+        };
+        o.finish()?;
+        Ok(facts)
+    }
+}
+
+/// A list of role slugs, tags or capabilities.
+fn names(node: Option<Node<'_>>) -> Result<BTreeSet<String>> {
+    let Some(node) = node else { return Ok(BTreeSet::new()) };
+    node.list()?.iter().map(|c| c.node().name(MAX_NAME).map(str::to_string)).collect()
+}

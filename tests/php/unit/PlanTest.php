@@ -1,0 +1,93 @@
+<?php
+/**
+ * The roles ↔ tags planner through the PHP boundary.
+ */
+
+use PHPUnit\Framework\TestCase;
+use TagBridge\Ext\InputException;
+use TagBridge\Ext\NotCompiledException;
+
+final class PlanTest extends TestCase {
+
+	private const VERSION = 'plan-test';
+
+	public static function setUpBeforeClass(): void {
+		tagbridge_compile_settings(
+			self::VERSION,
+			array( 'role_links' => array( array( 'role' => 'gold', 'tag' => 'Gold' ) ) ),
+			array(
+				'roles'         => array(
+					'administrator' => array( 'capabilities' => array( 'manage_options' => true ) ),
+					'subscriber'    => array( 'capabilities' => array( 'read' => true ) ),
+					'gold'          => array( 'capabilities' => array( 'read' => true ) ),
+				),
+				'fallback_role' => 'subscriber',
+			)
+		);
+	}
+
+	public function test_tag_applied_grants_the_linked_role_with_a_reason(): void {
+		$plan = tagbridge_plan( self::VERSION, array( 'user_id' => 5, 'roles' => array( 'subscriber' ), 'tags' => array( 'Gold' ) ), array( 'tags_applied' => array( 'Gold' ) ) );
+		$this->assertSame( 5, $plan['user_id'] );
+		$this->assertSame( 'gold', $plan['add_roles'][0]['role'] );
+		$this->assertSame( 'tag_applied', $plan['add_roles'][0]['reason'] );
+		$this->assertStringContainsString( 'tag "Gold" is present', $plan['add_roles'][0]['detail'] );
+		$this->assertSame( array(), $plan['remove_roles'] );
+	}
+
+	public function test_removal_falls_back_and_admins_are_left_alone(): void {
+		$plan = tagbridge_plan( self::VERSION, array( 'user_id' => 6, 'roles' => array( 'gold' ), 'tags' => array() ), array( 'tags_removed' => array( 'Gold' ) ) );
+		$this->assertSame( array( 'gold' ), array_column( $plan['remove_roles'], 'role' ) );
+		$this->assertSame( array( 'subscriber' ), array_column( $plan['add_roles'], 'role' ) );
+		$plan = tagbridge_plan( self::VERSION, array( 'user_id' => 1, 'roles' => array( 'administrator', 'gold' ), 'tags' => array() ), array( 'tags_removed' => array( 'Gold' ) ) );
+		$this->assertSame( array(), $plan['remove_roles'] );
+		$this->assertSame( 'protected_user', $plan['notes'][0]['code'] );
+	}
+
+	public function test_batch_plans_only_what_changes(): void {
+		$users = array();
+		for ( $i = 1; $i <= 5000; $i++ ) {
+			$users[] = array( 'user_id' => $i, 'roles' => array( 'subscriber' ), 'tags' => 0 === $i % 2 ? array( 'Gold' ) : array() );
+		}
+		$plans = tagbridge_plan_batch( self::VERSION, $users, array( 'resync' => 'tags' ) );
+		$this->assertCount( 2500, $plans );
+		$this->assertSame( 2, $plans[0]['user_id'] );
+		$this->assertSame( 'resync', $plans[0]['add_roles'][0]['reason'] );
+	}
+
+	public function test_unknown_version_is_refused(): void {
+		$this->expectException( NotCompiledException::class );
+		tagbridge_plan( 'never-compiled', array( 'user_id' => 1 ), array() );
+	}
+
+	/**
+	 * @dataProvider bad_facts
+	 */
+	public function test_malformed_facts_are_refused( $user, $event, string $message ): void {
+		try {
+			tagbridge_plan( self::VERSION, $user, $event );
+			$this->fail( 'no exception' );
+		} catch ( InputException $e ) {
+			$this->assertStringStartsWith( $message, $e->getMessage() );
+		}
+	}
+
+	public static function bad_facts(): array {
+		return array(
+			'no user id'       => array( array( 'roles' => array() ), array(), 'user.user_id: is required' ),
+			'negative id'      => array( array( 'user_id' => -1 ), array(), 'user.user_id: expected a whole number' ),
+			'roles not a list' => array( array( 'user_id' => 1, 'roles' => 'gold' ), array(), 'user.roles: expected a list' ),
+			'tag not a string' => array( array( 'user_id' => 1, 'tags' => array( 5 ) ), array(), 'user.tags[0]: expected a string' ),
+			'non-UTF-8 tag'    => array( array( 'user_id' => 1, 'tags' => array( "\xff" ) ), array(), 'user[tags][0]: is not valid UTF-8' ),
+			'unknown key'      => array( array( 'user_id' => 1, 'role' => array() ), array(), 'user.role: unknown key' ),
+			'bad resync'       => array( array( 'user_id' => 1 ), array( 'resync' => 'both' ), 'event.resync: unknown resync side "both"' ),
+			'event too deep'   => array( array( 'user_id' => 1 ), array( 'tags_applied' => array( array( array( array( array( 'x' ) ) ) ) ) ), 'event[tags_applied][0][0][0]' ),
+		);
+	}
+
+	public function test_batch_refuses_a_bad_entry_by_index(): void {
+		$this->expectException( InputException::class );
+		$this->expectExceptionMessage( 'users[1].user_id: is required' );
+		tagbridge_plan_batch( self::VERSION, array( array( 'user_id' => 1 ), array( 'roles' => array() ) ), array( 'resync' => 'tags' ) );
+	}
+}
