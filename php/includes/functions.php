@@ -28,3 +28,113 @@ function tagbridge_get_settings() {
 function tagbridge_update_settings( $settings ) {
 	return TagBridge\Plugin::instance()->settings->update( $settings );
 }
+
+/**
+ * Checks a user id and a list of tags for the tag functions.
+ *
+ * @internal
+ * @param mixed $user_id User id.
+ * @param mixed $tags    Tags.
+ * @return string[]|WP_Error The tags, trimmed, or what is wrong.
+ */
+function tagbridge_checked_tags( $user_id, $tags ) {
+	if ( ! is_int( $user_id ) && ! ( is_string( $user_id ) && ctype_digit( $user_id ) ) || ! get_userdata( (int) $user_id ) ) {
+		return new WP_Error( 'tagbridge_unknown_user', __( 'No such user.', 'tagbridge' ), array( 'status' => 404 ) );
+	}
+	if ( ! is_array( $tags ) ) {
+		return new WP_Error( 'tagbridge_invalid_tags', __( 'Tags must be an array of strings.', 'tagbridge' ), array( 'status' => 400 ) );
+	}
+	$clean = array();
+	foreach ( $tags as $i => $tag ) {
+		if ( ! is_string( $tag ) || '' === trim( $tag ) || ! wp_check_invalid_utf8( $tag ) || strlen( trim( $tag ) ) > 191 ) {
+			/* translators: %s: position of the bad tag in the list */
+			return new WP_Error( 'tagbridge_invalid_tags', sprintf( __( 'Tag %s must be a non-empty UTF-8 string of at most 191 bytes.', 'tagbridge' ), (string) $i ), array( 'status' => 400 ) );
+		}
+		$clean[] = trim( $tag );
+	}
+	return array_values( array_unique( $clean ) );
+}
+
+/**
+ * A user's tags.
+ *
+ * @since 0.1.0
+ * @param int $user_id User id.
+ * @return string[]|WP_Error
+ */
+function tagbridge_get_tags( $user_id ) {
+	$ok = tagbridge_checked_tags( $user_id, array() );
+	return is_wp_error( $ok ) ? $ok : TagBridge\Plugin::instance()->tags->get( (int) $user_id );
+}
+
+/**
+ * Whether a user has a tag.
+ *
+ * @since 0.1.0
+ * @param int    $user_id User id.
+ * @param string $tag     Tag.
+ * @return bool
+ */
+function tagbridge_has_tag( $user_id, $tag ) {
+	$tags = tagbridge_get_tags( $user_id );
+	return is_array( $tags ) && is_string( $tag ) && in_array( trim( $tag ), $tags, true );
+}
+
+/**
+ * Applies tags to a user. With the embedded default this is the CRM event: linked roles follow at once.
+ *
+ * @since 0.1.0
+ * @param int      $user_id User id.
+ * @param string[] $tags    Tags.
+ * @return string[]|WP_Error The tags that were newly applied; nothing changes on error.
+ */
+function tagbridge_apply_tags( $user_id, $tags ) {
+	$tags = tagbridge_checked_tags( $user_id, $tags );
+	if ( is_wp_error( $tags ) ) {
+		return $tags;
+	}
+	$result = TagBridge\Plugin::instance()->sync->change_tags( (int) $user_id, $tags, array() );
+	return is_wp_error( $result ) ? $result : $result['applied'];
+}
+
+/**
+ * Removes tags from a user; linked roles follow at once.
+ *
+ * @since 0.1.0
+ * @param int      $user_id User id.
+ * @param string[] $tags    Tags.
+ * @return string[]|WP_Error The tags that were removed; nothing changes on error.
+ */
+function tagbridge_remove_tags( $user_id, $tags ) {
+	$tags = tagbridge_checked_tags( $user_id, $tags );
+	if ( is_wp_error( $tags ) ) {
+		return $tags;
+	}
+	$result = TagBridge\Plugin::instance()->sync->change_tags( (int) $user_id, array(), $tags );
+	return is_wp_error( $result ) ? $result : $result['removed'];
+}
+
+/**
+ * Links a role to a tag, or clears its link with null — the same as the settings screen.
+ *
+ * @since 0.1.0
+ * @param string      $role Role slug.
+ * @param string|null $tag  Tag, or null to clear.
+ * @return true|WP_Error
+ */
+function tagbridge_link_role( $role, $tag ) {
+	if ( ! is_string( $role ) || ( null !== $tag && ! is_string( $tag ) ) ) {
+		return new WP_Error( 'tagbridge_invalid_settings', __( 'A role link takes a role slug and a tag (or null).', 'tagbridge' ), array( 'status' => 400 ) );
+	}
+	$settings               = tagbridge_get_settings();
+	$settings['role_links'] = array_values(
+		array_filter( $settings['role_links'], static fn( $link ) => ( $link['role'] ?? null ) !== $role )
+	);
+	if ( null !== $tag ) {
+		$settings['role_links'][] = array(
+			'role' => $role,
+			'tag'  => $tag,
+		);
+	}
+	return tagbridge_update_settings( $settings );
+}

@@ -8,6 +8,7 @@
 namespace TagBridge;
 
 use TagBridge\Settings\SettingsStore;
+use TagBridge\Tags\TagStore;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -17,7 +18,7 @@ defined( 'ABSPATH' ) || exit;
 final class Installer {
 
 	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 1;
+	const DB_VERSION = 2;
 
 	/** Option holding the installed data layout version. */
 	const VERSION_OPTION = 'tagbridge_db_version';
@@ -42,6 +43,8 @@ final class Installer {
 	 * Creates or upgrades tables and default options (idempotent).
 	 */
 	public static function upgrade() {
+		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		dbDelta( TagStore::schema() );
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
 		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
 	}
@@ -50,6 +53,8 @@ final class Installer {
 	 * Removes everything TagBridge stored (called from uninstall.php).
 	 */
 	public static function uninstall() {
+		global $wpdb;
+		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		delete_option( SettingsStore::OPTION );
 		delete_option( self::VERSION_OPTION );
 	}

@@ -9,6 +9,10 @@ namespace TagBridge;
 
 use TagBridge\Engine\Engine;
 use TagBridge\Rest\SettingsController;
+use TagBridge\Roles\PlanApplier;
+use TagBridge\Roles\RoleTagSync;
+use TagBridge\Roles\RoleWatcher;
+use TagBridge\Tags\TagStore;
 use TagBridge\Settings\SettingsStore;
 
 defined( 'ABSPATH' ) || exit;
@@ -40,11 +44,35 @@ final class Plugin {
 	public $settings;
 
 	/**
+	 * Tag store.
+	 *
+	 * @var TagStore
+	 */
+	public $tags;
+
+	/**
+	 * Role hook watcher.
+	 *
+	 * @var RoleWatcher
+	 */
+	public $roles;
+
+	/**
+	 * Roles ↔ tags flow.
+	 *
+	 * @var RoleTagSync
+	 */
+	public $sync;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
 		$this->engine   = new Engine();
 		$this->settings = new SettingsStore( $this->engine );
+		$this->tags     = new TagStore();
+		$this->roles    = new RoleWatcher();
+		$this->sync     = new RoleTagSync( $this->engine, $this->settings, $this->tags, new PlanApplier( $this->tags, $this->roles ) );
 	}
 
 	/**
@@ -65,10 +93,13 @@ final class Plugin {
 	public static function boot() {
 		$plugin = self::instance();
 
+		Installer::maybe_upgrade();
+		$plugin->roles->register( array( $plugin->sync, 'roles_changed' ) );
+
 		# Actions
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
+		add_action( 'deleted_user', array( $plugin->tags, 'forget_user' ) );
 		add_action( 'rest_api_init', array( new SettingsController( $plugin->settings ), 'register_routes' ) );
-		add_action( 'admin_init', array( Installer::class, 'maybe_upgrade' ) );
 	}
 
 	/**

@@ -37,4 +37,16 @@ final class Engine {
 	public function is_compiled( $version ) {
 		return tagbridge_settings_is_compiled( $version );
 	}
+
+	/**
+	 * Plans one user's role and tag changes.
+	 *
+	 * @param string $version Compiled settings version.
+	 * @param array  $user    User facts.
+	 * @param array  $event   What happened.
+	 * @return array The plan.
+	 */
+	public function plan( $version, array $user, array $event ) {
+		return tagbridge_plan( $version, $user, $event );
+	}
 }

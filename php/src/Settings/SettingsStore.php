@@ -81,7 +81,7 @@ final class SettingsStore {
 		unset( $settings['revision'] );
 		$site = self::site_facts();
 		try {
-			$this->engine->compile( 'candidate:' . md5( wp_json_encode( $settings ) . self::roles_fingerprint( $site ) ), $settings, $site );
+			$this->engine->compile( 'candidate:' . self::fingerprint( $settings, $site ), $settings, $site );
 		} catch ( \TagBridge\Ext\Exception $e ) {
 			return self::refusal( $e->getMessage() );
 		} catch ( \Throwable $e ) {
@@ -104,13 +104,14 @@ final class SettingsStore {
 
 	/**
 	 * The version key of the stored settings on this site: the revision plus a fingerprint of the
-	 * roles, because links are checked against the roles that exist.
+	 * settings and the site's roles. The content is part of the key because a revision alone can
+	 * repeat (a restored backup, a direct update_option) while PHP workers keep old compilations.
 	 *
 	 * @return string
 	 */
 	public function version() {
 		$settings = $this->get();
-		return $settings['revision'] . ':' . self::roles_fingerprint( self::site_facts() );
+		return $settings['revision'] . ':' . self::fingerprint( $settings, self::site_facts() );
 	}
 
 	/**
@@ -165,13 +166,14 @@ final class SettingsStore {
 	}
 
 	/**
-	 * A short fingerprint of the site facts.
+	 * A fingerprint of settings and site facts.
 	 *
-	 * @param array $site Site facts.
+	 * @param array $settings Settings.
+	 * @param array $site     Site facts.
 	 * @return string
 	 */
-	private static function roles_fingerprint( array $site ) {
-		return hash( 'crc32b', serialize( $site ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_serialize -- a fingerprint, never unserialized.
+	private static function fingerprint( array $settings, array $site ) {
+		return md5( serialize( array( $settings, $site ) ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_serialize -- a fingerprint, never unserialized.
 	}
 
 	/**

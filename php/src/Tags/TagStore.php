@@ -1,0 +1,124 @@
+<?php
+/**
+ * The tag store: one indexed row per (user, tag) in `{prefix}tagbridge_user_tags`.
+ *
+ * Every change is a single SQL statement per tag, so concurrent requests can never overwrite each
+ * other's tags (serialized user meta, read-modify-write, loses them). "All users with tag X" is one
+ * indexed query.
+ *
+ * @package TagBridge
+ */
+
+namespace TagBridge\Tags;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Reads and writes users' tags. Knows nothing about roles or CRMs.
+ */
+final class TagStore {
+
+	/**
+	 * Table name with prefix.
+	 *
+	 * @return string
+	 */
+	public static function table() {
+		global $wpdb;
+		return $wpdb->prefix . 'tagbridge_user_tags';
+	}
+
+	/**
+	 * The CREATE TABLE statement for dbDelta. Tags compare byte for byte (utf8mb4_bin): "Gold" and
+	 * "gold" are two tags, exactly as the engine sees them.
+	 *
+	 * @return string
+	 */
+	public static function schema() {
+		global $wpdb;
+		$table = self::table();
+		return "CREATE TABLE {$table} (
+  user_id bigint(20) unsigned NOT NULL,
+  tag varchar(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  added_at datetime NOT NULL,
+  PRIMARY KEY  (user_id,tag),
+  KEY tag_user (tag,user_id)
+) {$wpdb->get_charset_collate()};";
+	}
+
+	/**
+	 * A user's tags, sorted.
+	 *
+	 * @param int $user_id User.
+	 * @return string[]
+	 */
+	public function get( $user_id ) {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- our own table, one indexed read.
+		return $wpdb->get_col( $wpdb->prepare( 'SELECT tag FROM ' . self::table() . ' WHERE user_id = %d ORDER BY tag', $user_id ) );
+	}
+
+	/**
+	 * Adds tags; returns the ones that were new. One atomic INSERT IGNORE per tag, so the answer
+	 * is exact even when another request adds the same tag at the same moment.
+	 *
+	 * @param int      $user_id User.
+	 * @param string[] $tags    Tags (already validated).
+	 * @return string[] Newly added tags.
+	 */
+	public function add( $user_id, array $tags ) {
+		global $wpdb;
+		$added = array();
+		foreach ( array_unique( $tags ) as $tag ) {
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+			$rows = $wpdb->query( $wpdb->prepare( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES (%d, %s, %s)', $user_id, $tag, current_time( 'mysql', true ) ) );
+			if ( 1 === $rows ) {
+				$added[] = $tag;
+			}
+		}
+		return $added;
+	}
+
+	/**
+	 * Removes tags; returns the ones that were present.
+	 *
+	 * @param int      $user_id User.
+	 * @param string[] $tags    Tags.
+	 * @return string[] Removed tags.
+	 */
+	public function remove( $user_id, array $tags ) {
+		global $wpdb;
+		$removed = array();
+		foreach ( array_unique( $tags ) as $tag ) {
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+			$rows = $wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d AND tag = %s', $user_id, $tag ) );
+			if ( $rows > 0 ) {
+				$removed[] = $tag;
+			}
+		}
+		return $removed;
+	}
+
+	/**
+	 * Ids of the users having a tag (one indexed query).
+	 *
+	 * @param string $tag Tag.
+	 * @return int[]
+	 */
+	public function users_with( $tag ) {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		return array_map( 'intval', $wpdb->get_col( $wpdb->prepare( 'SELECT user_id FROM ' . self::table() . ' WHERE tag = %s ORDER BY user_id', $tag ) ) );
+	}
+
+	/**
+	 * Forgets every tag of a user (the user was deleted).
+	 *
+	 * @param int $user_id User.
+	 */
+	public function forget_user( $user_id ) {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d', $user_id ) );
+	}
+}

@@ -1,0 +1,166 @@
+<?php
+/**
+ * Roles ↔ tags in real WordPress with the embedded default: the tag store, the public API and the
+ * role hooks (WordPress core's own hook sequence, fired by real WP_User calls).
+ */
+
+use TagBridge\Plugin;
+use TagBridge\Tests\TestCase;
+
+final class RolesTagsTest extends TestCase {
+
+	protected function setUp(): void {
+		parent::setUp();
+		foreach ( array( 'tb_gold', 'tb_silver' ) as $role ) {
+			if ( ! get_role( $role ) ) {
+				add_role( $role, ucfirst( $role ), array( 'read' => true ) );
+			}
+		}
+		update_option( 'default_role', 'subscriber' );
+		$this->assertTrue(
+			tagbridge_update_settings(
+				array(
+					'role_links' => array(
+						array( 'role' => 'tb_gold', 'tag' => 'Gold' ),
+						array( 'role' => 'tb_silver', 'tag' => 'Silver' ),
+					),
+				)
+			)
+		);
+	}
+
+	private static function roles( int $id ): array {
+		clean_user_cache( $id );
+		$roles = get_userdata( $id )->roles;
+		sort( $roles );
+		return array_values( $roles );
+	}
+
+	public function test_applying_a_tag_grants_the_linked_role_at_once(): void {
+		$id = $this->create_user( 'subscriber' );
+		Plugin::instance()->roles->flush();
+		$this->assertSame( array( 'Gold', 'Unlinked' ), tagbridge_apply_tags( $id, array( 'Gold', 'Unlinked' ) ) );
+		$this->assertSame( array(), tagbridge_apply_tags( $id, array( 'Gold' ) ), 'already present: nothing new' );
+		$this->assertSame( array( 'subscriber', 'tb_gold' ), self::roles( $id ) );
+		$this->assertTrue( tagbridge_has_tag( $id, 'Unlinked' ) );
+		$this->assertSame( array( 'Gold', 'Unlinked' ), tagbridge_get_tags( $id ) );
+	}
+
+	public function test_removing_the_tag_removes_the_role_and_falls_back(): void {
+		$id = $this->create_user( 'tb_gold' );
+		Plugin::instance()->roles->flush();
+		$this->assertSame( array( 'Gold' ), tagbridge_get_tags( $id ), 'creating a user with a linked role applied its tag' );
+		$this->assertSame( array( 'Gold' ), tagbridge_remove_tags( $id, array( 'Gold' ) ) );
+		$this->assertSame( array( 'subscriber' ), self::roles( $id ), 'never left with no role' );
+	}
+
+	public function test_set_role_remove_add_set_is_handled_once(): void {
+		$id = $this->create_user( 'tb_gold' );
+		Plugin::instance()->roles->flush();
+		$events = array();
+		$spy    = static function ( $user_id, $tags ) use ( &$events ) {
+			$events[] = $tags;
+		};
+		add_action( 'tagbridge_tags_applied', $spy, 10, 2 );
+		add_action( 'tagbridge_tags_removed', $spy, 10, 2 );
+		( new WP_User( $id ) )->set_role( 'tb_silver' ); // Fires remove → add → set.
+		Plugin::instance()->roles->flush();
+		remove_action( 'tagbridge_tags_applied', $spy, 10 );
+		remove_action( 'tagbridge_tags_removed', $spy, 10 );
+		$this->assertSame( array( array( 'Silver' ), array( 'Gold' ) ), $events, 'one apply and one removal' );
+		$this->assertSame( array( 'Silver' ), tagbridge_get_tags( $id ) );
+	}
+
+	/**
+	 * WP User Manager's multiple-roles save (reference §7): core strips the user to one role, then
+	 * WPUM re-adds the others at priority 99 — the net change is nothing.
+	 */
+	public function test_remove_then_readd_in_one_request_changes_no_tag(): void {
+		$id = $this->create_user( 'tb_gold' );
+		( new WP_User( $id ) )->add_role( 'tb_silver' );
+		Plugin::instance()->roles->flush();
+		$this->assertSame( array( 'Gold', 'Silver' ), tagbridge_get_tags( $id ) );
+		$changes = 0;
+		$count   = static function () use ( &$changes ) {
+			$changes++;
+		};
+		add_action( 'tagbridge_tags_modified', $count );
+		$user = new WP_User( $id );
+		$user->set_role( 'tb_gold' );    // Core: strips tb_silver.
+		$user->add_role( 'tb_silver' );  // WPUM at priority 99: adds it back.
+		Plugin::instance()->roles->flush();
+		remove_action( 'tagbridge_tags_modified', $count );
+		$this->assertSame( 0, $changes );
+		$this->assertSame( array( 'Gold', 'Silver' ), tagbridge_get_tags( $id ) );
+	}
+
+	public function test_administrators_are_never_changed(): void {
+		$id = $this->create_user( 'administrator' );
+		( new WP_User( $id ) )->add_role( 'tb_gold' );
+		Plugin::instance()->roles->flush();
+		tagbridge_remove_tags( $id, array( 'Gold' ) );
+		$this->assertSame( array( 'administrator', 'tb_gold' ), self::roles( $id ) );
+		$this->assertSame( array(), tagbridge_apply_tags( $id, array() ) );
+	}
+
+	public function test_bad_input_changes_nothing(): void {
+		$id = $this->create_user( 'subscriber' );
+		$this->assertSame( 'tagbridge_unknown_user', tagbridge_apply_tags( 999999999, array( 'Gold' ) )->get_error_code() );
+		$this->assertSame( 'tagbridge_invalid_tags', tagbridge_apply_tags( $id, array( 'Gold', 5 ) )->get_error_code() );
+		$this->assertSame( 'tagbridge_invalid_tags', tagbridge_apply_tags( $id, array( '' ) )->get_error_code() );
+		$this->assertSame( 'tagbridge_invalid_tags', tagbridge_apply_tags( $id, 'Gold' )->get_error_code() );
+		$this->assertSame( 'tagbridge_invalid_tags', tagbridge_apply_tags( $id, array( "\xff" ) )->get_error_code() );
+		$this->assertSame( array(), tagbridge_get_tags( $id ) );
+		$this->assertSame( array( 'subscriber' ), self::roles( $id ) );
+	}
+
+	public function test_link_role_sets_and_clears_a_link(): void {
+		$this->assertTrue( tagbridge_link_role( 'tb_gold', 'Gold VIP' ) );
+		$links = array_column( tagbridge_get_settings()['role_links'], 'tag', 'role' );
+		$this->assertSame( 'Gold VIP', $links['tb_gold'] );
+		$this->assertTrue( tagbridge_link_role( 'tb_gold', null ) );
+		$this->assertArrayNotHasKey( 'tb_gold', array_column( tagbridge_get_settings()['role_links'], 'tag', 'role' ) );
+		$this->assertWPErrorCode( 'tagbridge_invalid_settings', tagbridge_link_role( 'no_such_role', 'X' ) );
+	}
+
+	/**
+	 * Two PHP processes apply different tags to one user at the same moment: both survive
+	 * (serialized user meta would lose one of them).
+	 */
+	public function test_concurrent_tag_application_loses_nothing(): void {
+		$id   = $this->create_user( 'subscriber' );
+		$code = self::load_wordpress_code() . '
+			$start = (float) $argv_start;
+			while ( microtime( true ) < $start ) { usleep( 200 ); }
+			for ( $i = 0; $i < 50; $i++ ) { tagbridge_apply_tags( %d, array( "%s-" . $i ) ); }
+			echo "done";';
+		$start = microtime( true ) + 1.5;
+		$procs = array();
+		foreach ( array( 'a', 'b' ) as $who ) {
+			$file = tempnam( sys_get_temp_dir(), 'tbc' );
+			file_put_contents( $file, "<?php\n\$argv_start = $start;\n" . sprintf( $code, $id, $who ) );
+			$procs[] = array( proc_open( array( PHP_BINARY, '-d', 'extension=' . getenv( 'TB_EXT' ), $file ), array( 1 => array( 'pipe', 'w' ), 2 => array( 'pipe', 'w' ) ), $pipes ), $pipes, $file );
+		}
+		foreach ( $procs as list( $proc, $pipes, $file ) ) {
+			$out = stream_get_contents( $pipes[1] ) . stream_get_contents( $pipes[2] );
+			$this->assertSame( 0, proc_close( $proc ), $out );
+			$this->assertSame( 'done', $out );
+			unlink( $file );
+		}
+		$this->assertCount( 100, tagbridge_get_tags( $id ) );
+	}
+
+	public function test_deleting_a_user_forgets_their_tags(): void {
+		$id = $this->create_user( 'subscriber' );
+		tagbridge_apply_tags( $id, array( 'Bronze' ) );
+		$this->assertContains( $id, Plugin::instance()->tags->users_with( 'Bronze' ) );
+		wp_delete_user( $id );
+		$this->forget_user( $id );
+		$this->assertNotContains( $id, Plugin::instance()->tags->users_with( 'Bronze' ) );
+	}
+
+	private function assertWPErrorCode( string $code, $thing ): void {
+		$this->assertInstanceOf( WP_Error::class, $thing );
+		$this->assertSame( $code, $thing->get_error_code() );
+	}
+}
