@@ -52,7 +52,7 @@ namespace {
 	 *
 	 * @param string $version A compiled settings version (see tagbridge_compile_settings()).
 	 * @param array $user `['user_id' => int, 'roles' => list<string>, 'tags' => list<string>, 'caps' => list<string>, 'super_admin' => bool]`.
-	 * @param array $event `['roles_added' => [], 'roles_removed' => [], 'tags_applied' => [], 'tags_removed' => [], 'resync' => null|'roles'|'tags']`.
+	 * @param array $event `['roles_added' => [], 'roles_removed' => [], 'tags_applied' => [], 'tags_removed' => [], 'resync' => null|'roles'|'tags', 'resync_roles' => null|[]]` (resync_roles limits a resync to those roles' links).
 	 * @return array{user_id: int, add_roles: list<array{role: string, reason: string, detail: string}>, remove_roles: list<array{role: string, reason: string, detail: string}>, apply_tags: list<array{tag: string, reason: string, detail: string}>, remove_tags: list<array{tag: string, reason: string, detail: string}>, notes: list<array{code: string, message: string}>}
 	 * @throws \TagBridge\Ext\NotCompiledException when `$version` is not compiled in this process.
 	 * @throws \TagBridge\Ext\InputException when the facts are malformed.

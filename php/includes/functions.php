@@ -123,18 +123,5 @@ function tagbridge_remove_tags( $user_id, $tags ) {
  * @return true|WP_Error
  */
 function tagbridge_link_role( $role, $tag ) {
-	if ( ! is_string( $role ) || ( null !== $tag && ! is_string( $tag ) ) ) {
-		return new WP_Error( 'tagbridge_invalid_settings', __( 'A role link takes a role slug and a tag (or null).', 'tagbridge' ), array( 'status' => 400 ) );
-	}
-	$settings               = tagbridge_get_settings();
-	$settings['role_links'] = array_values(
-		array_filter( $settings['role_links'], static fn( $link ) => ( $link['role'] ?? null ) !== $role )
-	);
-	if ( null !== $tag ) {
-		$settings['role_links'][] = array(
-			'role' => $role,
-			'tag'  => $tag,
-		);
-	}
-	return tagbridge_update_settings( $settings );
+	return TagBridge\Plugin::instance()->settings->link_role( $role, $tag );
 }

@@ -7,6 +7,8 @@
 
 namespace TagBridge;
 
+use TagBridge\Jobs\ReconcileJob;
+use TagBridge\Roles\LinkChanges;
 use TagBridge\Settings\SettingsStore;
 use TagBridge\Tags\TagStore;
 
@@ -56,6 +58,9 @@ final class Installer {
 		global $wpdb;
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		delete_option( SettingsStore::OPTION );
+		delete_option( ReconcileJob::OPTION );
+		delete_option( LinkChanges::OPTION );
+		wp_clear_scheduled_hook( ReconcileJob::CRON_HOOK );
 		delete_option( self::VERSION_OPTION );
 	}
 }

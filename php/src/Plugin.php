@@ -7,8 +7,16 @@
 
 namespace TagBridge;
 
+use TagBridge\Admin\Notices;
+use TagBridge\Admin\RolesPage;
 use TagBridge\Engine\Engine;
+use TagBridge\Integrations\Members;
+use TagBridge\Jobs\ReconcileJob;
+use TagBridge\Rest\ReconcileController;
 use TagBridge\Rest\SettingsController;
+use TagBridge\Roles\DeletedRoles;
+use TagBridge\Roles\FactsBatch;
+use TagBridge\Roles\LinkChanges;
 use TagBridge\Roles\PlanApplier;
 use TagBridge\Roles\RoleTagSync;
 use TagBridge\Roles\RoleWatcher;
@@ -65,6 +73,27 @@ final class Plugin {
 	public $sync;
 
 	/**
+	 * Reconcile-all-users job.
+	 *
+	 * @var ReconcileJob
+	 */
+	public $reconcile;
+
+	/**
+	 * Role links waiting for a reconcile.
+	 *
+	 * @var LinkChanges
+	 */
+	public $link_changes;
+
+	/**
+	 * Admin notices.
+	 *
+	 * @var Notices
+	 */
+	public $notices;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -73,6 +102,10 @@ final class Plugin {
 		$this->tags     = new TagStore();
 		$this->roles    = new RoleWatcher();
 		$this->sync     = new RoleTagSync( $this->engine, $this->settings, $this->tags, new PlanApplier( $this->tags, $this->roles ) );
+
+		$this->reconcile    = new ReconcileJob( $this->engine, $this->settings, $this->tags, new FactsBatch( $this->tags ), $this->roles );
+		$this->link_changes = new LinkChanges();
+		$this->notices      = new Notices();
 	}
 
 	/**
@@ -100,6 +133,16 @@ final class Plugin {
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
 		add_action( 'deleted_user', array( $plugin->tags, 'forget_user' ) );
 		add_action( 'rest_api_init', array( new SettingsController( $plugin->settings ), 'register_routes' ) );
+		add_action( 'rest_api_init', array( new ReconcileController( $plugin->reconcile ), 'register_routes' ) );
+
+		$plugin->reconcile->register();
+		$plugin->link_changes->register();
+		( new DeletedRoles( $plugin->settings ) )->register();
+		( new Members( $plugin->settings, $plugin->tags, $plugin->notices ) )->register();
+		if ( is_admin() ) {
+			$plugin->notices->register();
+			( new RolesPage( $plugin->settings, $plugin->link_changes, $plugin->reconcile, $plugin->notices ) )->register();
+		}
 	}
 
 	/**

@@ -42,6 +42,9 @@ pub struct Event {
     pub tags_removed: BTreeSet<String>,
     /// Reconcile every link, with this side as the truth.
     pub resync: Option<Truth>,
+    /// When set, the resync covers only the links of these roles (the links an administrator just
+    /// changed), leaving every other link alone.
+    pub resync_roles: Option<BTreeSet<String>>,
 }
 
 impl Event {
@@ -52,13 +55,16 @@ impl Event {
             Some(Truth::Tags)
         } else if self.roles_added.contains(role) || self.roles_removed.contains(role) {
             Some(Truth::Roles)
+        } else if self.resync_roles.as_ref().is_some_and(|only| !only.contains(role)) {
+            None
         } else {
             self.resync
         }
     }
 
     /// Reads `['roles_added' => [...], 'roles_removed' => [...], 'tags_applied' => [...],
-    /// 'tags_removed' => [...], 'resync' => null|'roles'|'tags']` (every key optional).
+    /// 'tags_removed' => [...], 'resync' => null|'roles'|'tags', 'resync_roles' => [...]` (every key
+    /// optional).
     pub fn read(node: Node<'_>) -> Result<Self> {
         let mut o = node.object()?;
         let event = Self {
@@ -77,6 +83,10 @@ impl Event {
                             .error(format!("unknown resync side {other:?} (known: roles, tags)")));
                     }
                 },
+            },
+            resync_roles: match o.get("resync_roles") {
+                None => None,
+                Some(c) => Some(names(Some(c.node()))?),
             },
         };
         o.finish()?;

@@ -183,6 +183,15 @@ fn tag_change_wins_over_role_change_of_the_same_link() {
 }
 
 #[test]
+fn resync_of_chosen_links_leaves_the_others_alone() {
+    let s = settings(&[("r1", "t1"), ("r2", "t2")], Some("subscriber"), &[]);
+    let e = Event { resync: Some(Truth::Tags), resync_roles: Some(set(&["r2"])), ..Event::default() };
+    let p = plan(&s, &user(&["subscriber", "r1", "r2"], &[]), &e);
+    assert_eq!(names(&p.remove_roles), ["r2"], "only the chosen link follows its tag");
+    assert!(p.remove_tags.is_empty() && p.apply_tags.is_empty());
+}
+
+#[test]
 fn batch_returns_only_changed_users_in_order() {
     let s = settings(&[("r1", "t1")], Some("subscriber"), &[]);
     let mut users = Vec::new();
@@ -226,13 +235,15 @@ fn arb_case() -> impl Strategy<Value = Case> {
             super_admin: super_admin && promote,
         },
     );
-    let event = (arb_subset(&ROLES), arb_subset(&ROLES), arb_subset(&TAGS), arb_subset(&TAGS), 0..3u8)
-        .prop_map(|(ra, rr, ta, tr, resync)| Event {
+    let only = prop_oneof![Just(None), arb_subset(&ROLES).prop_map(Some)];
+    let event = (arb_subset(&ROLES), arb_subset(&ROLES), arb_subset(&TAGS), arb_subset(&TAGS), 0..3u8, only)
+        .prop_map(|(ra, rr, ta, tr, resync, only)| Event {
             roles_added: ra.into_iter().map(str::to_string).collect(),
             roles_removed: rr.into_iter().map(str::to_string).collect(),
             tags_applied: ta.into_iter().map(str::to_string).collect(),
             tags_removed: tr.into_iter().map(str::to_string).collect(),
             resync: [None, Some(Truth::Roles), Some(Truth::Tags)][usize::from(resync)],
+            resync_roles: only.map(|o| o.into_iter().map(str::to_string).collect()),
         });
     (links, fallback, allow, user, event).prop_map(|(links, fallback, allow, user, event)| Case {
         links,
@@ -293,6 +304,26 @@ proptest! {
         let e = Event { resync: Some(truth), ..Event::default() };
         let after = apply(&c.user, &plan(&s, &c.user, &e));
         prop_assert!(plan(&s, &after, &e).is_empty());
+    }
+
+    /// A resync restricted to some links touches only those links (and the fallback role's).
+    #[test]
+    fn restricted_resync_stays_in_its_links(
+        c in arb_case(),
+        truth in prop_oneof![Just(Truth::Roles), Just(Truth::Tags)],
+        only in arb_subset(&ROLES),
+    ) {
+        let Some(s) = compile(&c) else { return Ok(()) };
+        let only: BTreeSet<String> = only.into_iter().map(str::to_string).collect();
+        let e = Event { resync: Some(truth), resync_roles: Some(only.clone()), ..Event::default() };
+        let p = plan(&s, &c.user, &e);
+        let mut roles = only.clone();
+        roles.extend(c.fallback.map(str::to_string));
+        let tags: BTreeSet<String> =
+            c.links.iter().filter(|(r, _)| roles.contains(*r)).map(|(_, t)| (*t).to_string()).collect();
+        prop_assert!(p.add_roles.iter().chain(&p.remove_roles).all(|ch| roles.contains(&ch.name)));
+        prop_assert!(p.apply_tags.iter().chain(&p.remove_tags).all(|ch| tags.contains(&ch.name)));
+        prop_assert!(plan(&s, &apply(&c.user, &p), &e).is_empty());
     }
 
     /// Safety: protected users keep their roles; protected roles are granted only when allowed;

@@ -49,4 +49,16 @@ final class Engine {
 	public function plan( $version, array $user, array $event ) {
 		return tagbridge_plan( $version, $user, $event );
 	}
+
+	/**
+	 * Plans many users with one event in one call; only users with changes come back.
+	 *
+	 * @param string $version Compiled settings version.
+	 * @param array  $users   Facts of each user.
+	 * @param array  $event   What happened (usually a resync).
+	 * @return array[] Plans.
+	 */
+	public function plan_batch( $version, array $users, array $event ) {
+		return tagbridge_plan_batch( $version, $users, $event );
+	}
 }

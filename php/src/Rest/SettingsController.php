@@ -66,7 +66,7 @@ final class SettingsController {
 	 *
 	 * @return bool
 	 */
-	public function allowed() {
+	public static function allowed() {
 		return current_user_can( 'manage_options' );
 	}
 

@@ -9,6 +9,7 @@ namespace TagBridge\Roles;
 
 use TagBridge\Engine\Engine;
 use TagBridge\Settings\SettingsStore;
+use TagBridge\Tags\TagEvents;
 use TagBridge\Tags\TagStore;
 use WP_Error;
 
@@ -158,39 +159,13 @@ final class RoleTagSync {
 	}
 
 	/**
-	 * Fires the public tag actions.
+	 * Fires the public tag actions for one user.
 	 *
 	 * @param int      $user_id User.
-	 * @param string[] $applied Tags newly applied.
+	 * @param string[] $applied Tags applied.
 	 * @param string[] $removed Tags removed.
 	 */
 	private function announce( $user_id, array $applied, array $removed ) {
-		if ( $applied ) {
-			/**
-			 * Fires after tags were applied to a user.
-			 *
-			 * @param int      $user_id User.
-			 * @param string[] $tags    The tags newly applied.
-			 */
-			do_action( 'tagbridge_tags_applied', $user_id, $applied );
-		}
-		if ( $removed ) {
-			/**
-			 * Fires after tags were removed from a user.
-			 *
-			 * @param int      $user_id User.
-			 * @param string[] $tags    The tags removed.
-			 */
-			do_action( 'tagbridge_tags_removed', $user_id, $removed );
-		}
-		if ( $applied || $removed ) {
-			/**
-			 * Fires after a user's tags changed.
-			 *
-			 * @param int      $user_id User.
-			 * @param string[] $tags    All of the user's tags now.
-			 */
-			do_action( 'tagbridge_tags_modified', $user_id, $this->tags->get( $user_id ) );
-		}
+		TagEvents::announce( $user_id, $applied, $removed, fn() => $this->tags->get( $user_id ) );
 	}
 }

@@ -103,6 +103,47 @@ final class SettingsStore {
 	}
 
 	/**
+	 * Links a role to a tag, or clears the role's link with null (the tag a role had is replaced).
+	 *
+	 * @param mixed $role Role slug.
+	 * @param mixed $tag  Tag, or null to clear.
+	 * @return true|WP_Error
+	 */
+	public function link_role( $role, $tag ) {
+		if ( ! is_string( $role ) || ( null !== $tag && ! is_string( $tag ) ) ) {
+			return new WP_Error( 'tagbridge_invalid_settings', __( 'A role link takes a role slug and a tag (or null).', 'tagbridge' ), array( 'status' => 400 ) );
+		}
+		$settings = $this->get();
+		$links    = array_values( array_filter( $settings['role_links'], static fn( $link ) => ( $link['role'] ?? null ) !== $role ) );
+		if ( null !== $tag ) {
+			$links[] = array(
+				'role' => $role,
+				'tag'  => $tag,
+			);
+		}
+		if ( $links === $settings['role_links'] ) {
+			return true;
+		}
+		$settings['role_links'] = $links;
+		return $this->update( $settings );
+	}
+
+	/**
+	 * The tag linked to a role, or null.
+	 *
+	 * @param string $role Role slug.
+	 * @return string|null
+	 */
+	public function linked_tag( $role ) {
+		foreach ( $this->get()['role_links'] as $link ) {
+			if ( ( $link['role'] ?? null ) === $role ) {
+				return isset( $link['tag'] ) ? (string) $link['tag'] : null;
+			}
+		}
+		return null;
+	}
+
+	/**
 	 * The version key of the stored settings on this site: the revision plus a fingerprint of the
 	 * settings and the site's roles. The content is part of the key because a revision alone can
 	 * repeat (a restored backup, a direct update_option) while PHP workers keep old compilations.

@@ -100,6 +100,74 @@ final class TagStore {
 	}
 
 	/**
+	 * Tags of many users in one indexed query.
+	 *
+	 * @param int[] $user_ids User ids.
+	 * @return array<int, string[]> User id => tags (users without tags are absent).
+	 */
+	public function get_many( array $user_ids ) {
+		global $wpdb;
+		$ids = array_map( 'intval', $user_ids );
+		if ( ! $ids ) {
+			return array();
+		}
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- integers only.
+		$rows = $wpdb->get_results( 'SELECT user_id, tag FROM ' . self::table() . ' WHERE user_id IN (' . implode( ',', $ids ) . ') ORDER BY user_id, tag', ARRAY_N );
+		$out  = array();
+		foreach ( $rows as $row ) {
+			$out[ (int) $row[0] ][] = $row[1];
+		}
+		return $out;
+	}
+
+	/**
+	 * Applies many (user, tag) pairs with one statement per 1,000 rows (a whole-site reconcile).
+	 *
+	 * @param array<int, array{0: int, 1: string}> $pairs (user id, tag) pairs.
+	 */
+	public function add_pairs( array $pairs ) {
+		global $wpdb;
+		$now = current_time( 'mysql', true );
+		foreach ( array_chunk( $pairs, 1000 ) as $chunk ) {
+			$values = array();
+			foreach ( $chunk as $pair ) {
+				$values[] = $wpdb->prepare( '(%d, %s, %s)', $pair[0], $pair[1], $now );
+			}
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each tuple is prepared above.
+			$wpdb->query( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES ' . implode( ',', $values ) );
+		}
+	}
+
+	/**
+	 * Removes many (user, tag) pairs with one statement per 1,000 rows.
+	 *
+	 * @param array<int, array{0: int, 1: string}> $pairs (user id, tag) pairs.
+	 */
+	public function remove_pairs( array $pairs ) {
+		global $wpdb;
+		foreach ( array_chunk( $pairs, 1000 ) as $chunk ) {
+			$values = array();
+			foreach ( $chunk as $pair ) {
+				$values[] = $wpdb->prepare( '(%d, %s)', $pair[0], $pair[1] );
+			}
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each tuple is prepared above.
+			$wpdb->query( 'DELETE FROM ' . self::table() . ' WHERE (user_id, tag) IN (' . implode( ',', $values ) . ')' );
+		}
+	}
+
+	/**
+	 * Tags in use on the site, for pickers (at most $limit, alphabetical).
+	 *
+	 * @param int $limit Most tags returned.
+	 * @return string[]
+	 */
+	public function known( $limit = 500 ) {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- reads the (tag, user_id) index only.
+		return $wpdb->get_col( $wpdb->prepare( 'SELECT DISTINCT tag FROM ' . self::table() . ' ORDER BY tag LIMIT %d', $limit ) );
+	}
+
+	/**
 	 * Ids of the users having a tag (one indexed query).
 	 *
 	 * @param string $tag Tag.

@@ -61,13 +61,20 @@ final class SettingsTest extends TestCase {
 		$this->assertWPError( tagbridge_update_settings( 'role_links' ) );
 	}
 
-	public function test_a_role_deleted_after_saving_is_reported_not_fatal(): void {
+	public function test_deleting_a_linked_role_removes_its_link(): void {
 		add_role( 'tb_temp', 'Temp', array( 'read' => true ) );
 		$this->assertTrue( tagbridge_update_settings( array( 'role_links' => array( array( 'role' => 'tb_temp', 'tag' => 'T' ) ) ) ) );
 		remove_role( 'tb_temp' );
+		$this->assertSame( array(), tagbridge_get_settings()['role_links'] );
+		$this->assertIsString( TagBridge\Plugin::instance()->settings->compiled() );
+	}
+
+	public function test_stored_settings_naming_a_missing_role_are_reported_not_fatal(): void {
+		// Written around the API (a restored backup, a direct option edit): nothing validated it.
+		update_option( 'tagbridge_settings', array( 'revision' => 9, 'role_links' => array( array( 'role' => 'tb_never', 'tag' => 'T' ) ) ) );
 		$compiled = TagBridge\Plugin::instance()->settings->compiled();
 		$this->assertWPError( $compiled );
-		$this->assertStringContainsString( 'unknown role "tb_temp"', $compiled->get_error_message() );
+		$this->assertStringContainsString( 'unknown role "tb_never"', $compiled->get_error_message() );
 	}
 
 	public function test_compiled_settings_are_cached_by_version(): void {
@@ -144,9 +151,5 @@ final class SettingsTest extends TestCase {
 
 		$anon = wp_remote_get( $url, array( 'timeout' => 20 ) );
 		$this->assertSame( 401, wp_remote_retrieve_response_code( $anon ) );
-	}
-
-	private function assertWPError( $thing ): void {
-		$this->assertInstanceOf( WP_Error::class, $thing );
 	}
 }

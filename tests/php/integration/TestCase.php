@@ -15,7 +15,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	private $saved_options = array();
 
 	/** Options the tests may change; restored after each test. */
-	protected const RESTORED_OPTIONS = array( 'tagbridge_settings', 'default_role' );
+	protected const RESTORED_OPTIONS = array( 'tagbridge_settings', 'default_role', 'tagbridge_links_changed', 'tagbridge_reconcile_job' );
 
 	protected function setUp(): void {
 		parent::setUp();
@@ -56,6 +56,24 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		$this->assertIsInt( $id, is_wp_error( $id ) ? $id->get_error_message() : '' );
 		$this->created_users[] = $id;
 		return $id;
+	}
+
+	/**
+	 * Asserts a WP_Error came back.
+	 *
+	 * @param mixed $actual Value.
+	 */
+	protected function assertWPError( $actual, string $message = '' ): void {
+		$this->assertInstanceOf( \WP_Error::class, $actual, $message );
+	}
+
+	/**
+	 * Asserts no WP_Error came back (showing its message when one did).
+	 *
+	 * @param mixed $actual Value.
+	 */
+	protected function assertNotWPError( $actual, string $message = '' ): void {
+		$this->assertNotInstanceOf( \WP_Error::class, $actual, is_wp_error( $actual ) ? $actual->get_error_message() : $message );
 	}
 
 	/**
