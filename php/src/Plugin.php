@@ -14,6 +14,7 @@ use TagBridge\Integrations\Members;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Rest\ReconcileController;
 use TagBridge\Rest\SettingsController;
+use TagBridge\Roles\BulkRoleWriter;
 use TagBridge\Roles\DeletedRoles;
 use TagBridge\Roles\FactsBatch;
 use TagBridge\Roles\LinkChanges;
@@ -103,7 +104,7 @@ final class Plugin {
 		$this->roles    = new RoleWatcher();
 		$this->sync     = new RoleTagSync( $this->engine, $this->settings, $this->tags, new PlanApplier( $this->tags, $this->roles ) );
 
-		$this->reconcile    = new ReconcileJob( $this->engine, $this->settings, $this->tags, new FactsBatch( $this->tags ), $this->roles );
+		$this->reconcile    = new ReconcileJob( $this->engine, $this->settings, $this->tags, new FactsBatch( $this->tags ), new BulkRoleWriter( $this->roles ) );
 		$this->link_changes = new LinkChanges();
 		$this->notices      = new Notices();
 	}

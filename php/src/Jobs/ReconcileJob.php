@@ -9,12 +9,11 @@ namespace TagBridge\Jobs;
 
 use TagBridge\Engine\Engine;
 use TagBridge\Roles\FactsBatch;
-use TagBridge\Roles\RoleWatcher;
+use TagBridge\Roles\BulkRoleWriter;
 use TagBridge\Settings\SettingsStore;
 use TagBridge\Tags\TagEvents;
 use TagBridge\Tags\TagStore;
 use WP_Error;
-use WP_User;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -71,11 +70,11 @@ final class ReconcileJob {
 	private $facts;
 
 	/**
-	 * Role watcher (paused while the job writes roles, so they do not echo).
+	 * Writes role changes in bulk.
 	 *
-	 * @var RoleWatcher
+	 * @var BulkRoleWriter
 	 */
-	private $watcher;
+	private $roles;
 
 	/**
 	 * Builds the job runner.
@@ -84,14 +83,14 @@ final class ReconcileJob {
 	 * @param SettingsStore $settings Settings store.
 	 * @param TagStore      $tags     Tag store.
 	 * @param FactsBatch    $facts    Facts reader.
-	 * @param RoleWatcher   $watcher  Role watcher.
+	 * @param BulkRoleWriter $roles   Bulk role writer.
 	 */
-	public function __construct( Engine $engine, SettingsStore $settings, TagStore $tags, FactsBatch $facts, RoleWatcher $watcher ) {
+	public function __construct( Engine $engine, SettingsStore $settings, TagStore $tags, FactsBatch $facts, BulkRoleWriter $roles ) {
 		$this->engine   = $engine;
 		$this->settings = $settings;
 		$this->tags     = $tags;
 		$this->facts    = $facts;
-		$this->watcher  = $watcher;
+		$this->roles    = $roles;
 	}
 
 	/**
@@ -290,20 +289,23 @@ final class ReconcileJob {
 	}
 
 	/**
-	 * Applies a page of plans: roles through WordPress (so other plugins see the usual role
-	 * hooks), tags with a few bulk statements, then the public tag actions per user.
+	 * Applies a page of plans: roles and tags with a few bulk statements (WordPress's role actions
+	 * still fire per change), then the public tag actions per user.
 	 *
 	 * @param array[]                $plans Plans with changes.
 	 * @param array<int, string[]>   $tags  Each user's tags before the change.
 	 */
 	private function apply( array $plans, array $tags ) {
-		$role_users = array();
-		$apply      = array();
-		$remove     = array();
+		$roles  = array();
+		$apply  = array();
+		$remove = array();
 		foreach ( $plans as $plan ) {
 			$id = (int) $plan['user_id'];
 			if ( $plan['add_roles'] || $plan['remove_roles'] ) {
-				$role_users[] = $id;
+				$roles[ $id ] = array(
+					'add'    => array_column( $plan['add_roles'], 'role' ),
+					'remove' => array_column( $plan['remove_roles'], 'role' ),
+				);
 			}
 			foreach ( $plan['apply_tags'] as $change ) {
 				$apply[] = array( $id, $change['tag'] );
@@ -312,26 +314,7 @@ final class ReconcileJob {
 				$remove[] = array( $id, $change['tag'] );
 			}
 		}
-		if ( $role_users ) {
-			cache_users( $role_users );
-			$this->watcher->pause(
-				static function () use ( $plans ) {
-					foreach ( $plans as $plan ) {
-						if ( ! $plan['add_roles'] && ! $plan['remove_roles'] ) {
-							continue;
-						}
-						$user = new WP_User( (int) $plan['user_id'] );
-						// Add first, so a user never passes through a moment with no role.
-						foreach ( $plan['add_roles'] as $change ) {
-							$user->add_role( $change['role'] );
-						}
-						foreach ( $plan['remove_roles'] as $change ) {
-							$user->remove_role( $change['role'] );
-						}
-					}
-				}
-			);
-		}
+		$this->roles->write( $roles );
 		$this->tags->add_pairs( $apply );
 		$this->tags->remove_pairs( $remove );
 		foreach ( $plans as $plan ) {

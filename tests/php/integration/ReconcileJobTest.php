@@ -158,6 +158,36 @@ final class ReconcileJobTest extends TestCase {
 		$this->assertSame( 0, $this->run_to_end( $this->job()->start( 'roles', true, null ) )['users_changed'] );
 	}
 
+	public function test_bulk_role_writes_match_what_wp_user_stores_and_fire_role_hooks(): void {
+		global $wpdb;
+		$this->assertTrue( tagbridge_link_role( 'tb_gold', 'Gold' ) );
+		$id = $this->create_user( 'author' ); // author carries level_0..level_2.
+		get_userdata( $id )->add_cap( 'edit_posts', false ); // An explicit denial must survive.
+		tagbridge_apply_tags( $id, array( 'Gold' ) ); // Grants tb_gold at once...
+		// ...then the role is taken away without TagBridge hearing of it.
+		Plugin::instance()->roles->pause( static fn() => get_userdata( $id )->remove_role( 'tb_gold' ) );
+		$heard = array();
+		$hook  = static function ( $user_id, $role ) use ( &$heard, $id ) {
+			if ( $user_id === $id ) {
+				$heard[] = current_action() . ':' . $role;
+			}
+		};
+		add_action( 'add_user_role', $hook, 10, 2 );
+		$dry = $this->run_to_end( $this->job()->start( 'tags', true, array( 'tb_gold' ) ) );
+		$this->run_to_end( $this->job()->start( 'tags', false, array( 'tb_gold' ), $dry['id'] ) );
+		remove_action( 'add_user_role', $hook, 10 );
+
+		$this->assertSame( array( 'add_user_role:tb_gold' ), $heard );
+		clean_user_cache( $id );
+		$caps = get_user_meta( $id, $wpdb->get_blog_prefix() . 'capabilities', true );
+		$this->assertSame( array( 'author' => true, 'edit_posts' => false, 'tb_gold' => true ), $caps );
+		$stored = (int) get_user_meta( $id, $wpdb->get_blog_prefix() . 'user_level', true );
+		$user   = new WP_User( $id );
+		$user->update_user_level_from_caps(); // What WordPress itself computes.
+		$this->assertSame( 2, $stored );
+		$this->assertSame( (int) get_user_meta( $id, $wpdb->get_blog_prefix() . 'user_level', true ), $stored );
+	}
+
 	public function test_an_interrupted_job_resumes_where_it_stopped(): void {
 		$this->assertTrue( tagbridge_link_role( 'tb_gold', 'Gold' ) );
 		$dry = $this->run_to_end( $this->job()->start( 'roles', true, null ) );

@@ -33,6 +33,7 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		foreach ( $this->saved_options as $option => $value ) {
 			null === $value ? delete_option( $option ) : update_option( $option, $value );
 		}
+		unset( $_COOKIE[ LOGGED_IN_COOKIE ] );
 		wp_set_current_user( 0 );
 		parent::tearDown();
 	}
@@ -56,6 +57,24 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 		$this->assertIsInt( $id, is_wp_error( $id ) ? $id->get_error_message() : '' );
 		$this->created_users[] = $id;
 		return $id;
+	}
+
+	/**
+	 * Logs a user in for HTTP requests to the served site: returns the cookies to send, and makes
+	 * this process share the session so wp_create_nonce() here matches the server's check.
+	 *
+	 * @return array<string, string> Cookie name => value.
+	 */
+	protected function login_cookies( int $user_id ): array {
+		$expiration = time() + HOUR_IN_SECONDS;
+		$token      = \WP_Session_Tokens::get_instance( $user_id )->create( $expiration );
+		$logged_in  = wp_generate_auth_cookie( $user_id, $expiration, 'logged_in', $token );
+		$_COOKIE[ LOGGED_IN_COOKIE ] = $logged_in;
+		wp_set_current_user( $user_id );
+		return array(
+			AUTH_COOKIE      => wp_generate_auth_cookie( $user_id, $expiration, 'auth', $token ),
+			LOGGED_IN_COOKIE => $logged_in,
+		);
 	}
 
 	/**

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs one benchmark against a fresh WordPress site of the test bed with the release extension:
+#   bench/run.sh reconcile [--users=100000 ...]
+# Benchmarks print a table; they are not tests and assert nothing about time.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+NAME=${1:?usage: bench/run.sh NAME [ARGS...] (NAME: $(cd bench && ls *.php | sed 's/\.php$//' | tr '\n' ' '))}
+shift
+[[ -f bench/$NAME.php ]] || { echo "no bench/$NAME.php" >&2; exit 2; }
+TESTBED="$REPO/tests/testbed/testbed.sh"
+export TB_ROOT=${TB_ROOT:-/tmp/tagbridge-testbed}
+export TB_EXT="$REPO/target/release/libtagbridge.so"
+PORT=${TB_BENCH_PORT:-8095}
+
+"$TESTBED" deps >/dev/null
+cargo build --release --locked 2>&1 | tail -n 1
+"$TESTBED" db-start >/dev/null
+"$TESTBED" site bench "$PORT" >/dev/null
+printf 'machine: %s cores, %s; PHP %s; MariaDB %s\n' "$(nproc)" "$(uname -m)" "$(php -r 'echo PHP_VERSION;')" \
+    "$("$TESTBED" php bench -r 'require getenv("TB_SITE_DIR") . "/wp-load.php"; echo $GLOBALS["wpdb"]->db_version();')"
+"$TESTBED" php bench -d memory_limit=1024M "bench/$NAME.php" "$@"
