@@ -14,6 +14,15 @@ use TagBridge\Roles\RoleTagSync;
 use TagBridge\Roles\RoleWatcher;
 use TagBridge\Tags\TagStore;
 use TagBridge\Settings\SettingsStore;
+use TagBridge\Admin\LogScreen;
+use TagBridge\Admin\OutboxScreen;
+use TagBridge\Crm\Crm;
+use TagBridge\Crm\EmbeddedCrm;
+use TagBridge\Log\Logger;
+use TagBridge\Outbox\Deliverer;
+use TagBridge\Outbox\Outbox;
+use TagBridge\Outbox\Runner;
+use TagBridge\Outbox\TagListener;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -65,6 +74,34 @@ final class Plugin {
 	public $sync;
 
 	/**
+	 * Activity log.
+	 *
+	 * @var Logger
+	 */
+	public $log;
+
+	/**
+	 * The configured CRM.
+	 *
+	 * @var Crm
+	 */
+	public $crm;
+
+	/**
+	 * Outbox of outgoing CRM changes.
+	 *
+	 * @var Outbox
+	 */
+	public $outbox;
+
+	/**
+	 * Outbox runner.
+	 *
+	 * @var Runner
+	 */
+	public $runner;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -73,6 +110,11 @@ final class Plugin {
 		$this->tags     = new TagStore();
 		$this->roles    = new RoleWatcher();
 		$this->sync     = new RoleTagSync( $this->engine, $this->settings, $this->tags, new PlanApplier( $this->tags, $this->roles ) );
+		$this->log      = new Logger();
+		$this->crm      = new EmbeddedCrm( $this->tags, $this->sync ); // Merge: replace with Connection's adapter factory.
+		$this->outbox   = new Outbox();
+		// Merge: pass array( Connection::class, 'is_site_moved' ) as the staging check.
+		$this->runner = new Runner( $this->outbox, new Deliverer( $this->crm, $this->outbox, $this->engine, $this->log ), $this->log, '__return_false' );
 	}
 
 	/**
@@ -100,6 +142,18 @@ final class Plugin {
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
 		add_action( 'deleted_user', array( $plugin->tags, 'forget_user' ) );
 		add_action( 'rest_api_init', array( new SettingsController( $plugin->settings ), 'register_routes' ) );
+		add_action( 'tagbridge_plan_applied', array( $plugin->log, 'plan_applied' ), 10, 2 );
+		$plugin->runner->register();
+		if ( $plugin->crm instanceof EmbeddedCrm ) {
+			add_action( 'deleted_user', array( $plugin->crm, 'forget_user' ) );
+		} else {
+			// An external CRM learns the site's tag changes through the outbox.
+			( new TagListener( $plugin->outbox ) )->register();
+		}
+		if ( is_admin() ) {
+			( new OutboxScreen( $plugin->outbox ) )->register();
+			( new LogScreen( $plugin->log ) )->register();
+		}
 	}
 
 	/**
