@@ -158,7 +158,7 @@ final class Deliverer {
 				'rows'    => count( $ids ),
 			);
 		}
-		return $this->failed( $user_id, $ids, $attempts + 1, $outcome );
+		return $this->failed( $user_id, $ids, $attempts + 1, $outcome, $now );
 	}
 
 	/**
@@ -168,9 +168,10 @@ final class Deliverer {
 	 * @param int[]  $ids     Rows.
 	 * @param int    $attempt Attempt number that failed.
 	 * @param Result $result  The failure.
+	 * @param int    $now     Unix time.
 	 * @return array{outcome: string, rows: int, delay?: int}
 	 */
-	private function failed( $user_id, array $ids, $attempt, Result $result ) {
+	private function failed( $user_id, array $ids, $attempt, Result $result, $now ) {
 		$decision = $this->engine->schedule( min( $ids ), $attempt, $result->status, $result->retry_after );
 		if ( 'park' === $decision['action'] ) {
 			$this->outbox->park( $ids, $attempt, (string) $decision['reason'], $result->message );
@@ -181,7 +182,7 @@ final class Deliverer {
 			);
 		}
 		$delay = (int) $decision['delay'];
-		$this->outbox->reschedule( $ids, $attempt, time() + $delay, $result->message );
+		$this->outbox->reschedule( $ids, $attempt, $now + $delay, $result->message );
 		$this->log->log(
 			'warning',
 			'outbox',

@@ -161,20 +161,19 @@ final class Runner {
 			return $stats;
 		}
 		$started = microtime( true );
-		$done    = 0;
-		while ( $done < $limit && microtime( true ) - $started < self::TIME_BUDGET ) {
-			$users = $this->outbox->due_users( $now, $limit - $done, $only );
+		$seen    = array();
+		// Each user at most once per drain: a failed user is rescheduled, not hammered again.
+		while ( count( $seen ) < $limit && microtime( true ) - $started < self::TIME_BUDGET ) {
+			$users = array_diff( $this->outbox->due_users( $now, $limit, $only ), array_keys( $seen ) );
 			if ( ! $users ) {
 				break;
 			}
-			$claimed = 0;
-			foreach ( $users as $user_id ) {
-				$token = $this->outbox->claim( $user_id, $now );
+			foreach ( array_slice( $users, 0, $limit - count( $seen ) ) as $user_id ) {
+				$seen[ $user_id ] = true;
+				$token            = $this->outbox->claim( $user_id, $now );
 				if ( null === $token ) {
-					continue;
+					continue; // Another worker holds this user.
 				}
-				++$claimed;
-				++$done;
 				try {
 					$result = $this->deliverer->deliver( $user_id, $now );
 				} finally {
@@ -185,13 +184,10 @@ final class Runner {
 					$stats['rows'] += $result['rows'];
 				}
 				if ( 'retry' === $result['outcome'] ) {
-					update_option( self::UNHEALTHY_OPTION, time() + $result['delay'], false );
+					update_option( self::UNHEALTHY_OPTION, $now + $result['delay'], false );
 				} elseif ( 'delivered' === $result['outcome'] ) {
 					delete_option( self::UNHEALTHY_OPTION );
 				}
-			}
-			if ( 0 === $claimed ) {
-				break; // Every due user is held by another worker.
 			}
 		}
 		return $stats;
@@ -232,9 +228,15 @@ final class Runner {
 					'blocking'  => false,
 					'timeout'   => 0.5,
 					'sslverify' => apply_filters( 'https_local_ssl_verify', false ),
-					'body'      => array(
-						'action' => self::AJAX_ACTION,
-						'key'    => $this->key(),
+					'headers'   => array( 'Content-Type' => 'application/x-www-form-urlencoded' ),
+					// Encoded here: WordPress 6.1's Requests raises a PHP 8.2 deprecation encoding arrays itself.
+					'body'      => http_build_query(
+						array(
+							'action' => self::AJAX_ACTION,
+							'key'    => $this->key(),
+						),
+						'',
+						'&'
 					),
 				)
 			);
