@@ -11,7 +11,7 @@
  * other's fields (a serialized meta array would).
  *
  * A fault switch (option `tagbridge_embedded_fault`) makes calls fail on purpose, for outage drills
- * and tests: `{mode: "down"|"rate_limited"|"timeout_after", retry_after?: int}`. `timeout_after`
+ * and tests: `{mode: "down"|"rate_limited"|"auth_failed"|"timeout_after", retry_after?: int}`. `timeout_after`
  * does the work and then reports a timeout, like a CRM that answered too late.
  *
  * @package TagBridge

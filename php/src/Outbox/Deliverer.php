@@ -71,15 +71,6 @@ final class Deliverer {
 	}
 
 	/**
-	 * The CRM it delivers to.
-	 *
-	 * @return Crm
-	 */
-	public function crm() {
-		return $this->crm;
-	}
-
-	/**
 	 * The user meta key holding a user's contact id in this CRM.
 	 *
 	 * @return string
