@@ -71,6 +71,31 @@ namespace {
 	 * @throws \TagBridge\Ext\InputException when the facts are malformed.
 	 */
 	function tagbridge_plan_batch(string $version, mixed $users, mixed $event): array {}
+
+	/**
+	 * Coalesces one contact's pending changes (oldest first) into one delivery: fields merged (last
+	 * write wins per field), for each tag only its last change, and the CRM calls that send it.
+	 *
+	 * @param array $changes `list<array{id: int, fields?: array<string, mixed>, apply_tags?: list<string>, remove_tags?: list<string>}>`, in enqueue order.
+	 * @param bool $has_contact Whether the contact exists (else the first call is a create carrying the fields).
+	 * @param bool $combined Whether the CRM takes fields and tags in one request.
+	 * @return array{ids: list<int>, fields: array<string, mixed>, apply_tags: list<string>, remove_tags: list<string>, calls: list<array{op: string, fields?: array, tags?: list<string>, apply_tags?: list<string>, remove_tags?: list<string>}>}
+	 * @throws \TagBridge\Ext\InputException when a change is malformed.
+	 */
+	function tagbridge_outbox_coalesce(mixed $changes, bool $has_contact, bool $combined): array {}
+
+	/**
+	 * Decides what follows a failed delivery: retry after a delay (exponential backoff with a cap,
+	 * jitter derived from `$key`, retry-after as a floor) or park with a reason.
+	 *
+	 * @param int $key The oldest outbox row id of the delivery (seeds the jitter).
+	 * @param int $attempt Which attempt failed (1 = the first).
+	 * @param string $failure A `TagBridge\Crm\Result` failure status (`transient`, `rate_limited`, `not_found`, `auth_failed`, `permanent`, `duplicate`).
+	 * @param int|null $retry_after Seconds the CRM asked to wait, if it said.
+	 * @return array{action: string, delay: ?int, reason: ?string} `action` is `retry` (with `delay` seconds) or `park` (with `reason`).
+	 * @throws \TagBridge\Ext\InputException when a number is negative or the failure is unknown.
+	 */
+	function tagbridge_outbox_schedule(int $key, int $attempt, string $failure, ?int $retry_after = null): array {}
 }
 
 namespace TagBridge\Ext {

@@ -125,3 +125,28 @@ function tagbridge_remove_tags( $user_id, $tags ) {
 function tagbridge_link_role( $role, $tag ) {
 	return TagBridge\Plugin::instance()->settings->link_role( $role, $tag );
 }
+
+/**
+ * Queues a change for the CRM (stored first, delivered at the end of the request or in the
+ * background; coalesced per user).
+ *
+ * @since 0.1.0
+ * @param int   $user_id User id.
+ * @param array $change  `{fields?: array<string, mixed>, apply_tags?: string[], remove_tags?: string[]}`.
+ * @return int|WP_Error The outbox row id (0 when nothing needed queueing), or what is wrong.
+ */
+function tagbridge_enqueue_change( $user_id, $change ) {
+	return TagBridge\Plugin::instance()->outbox->enqueue( $user_id, $change );
+}
+
+/**
+ * Runs code that applies a change which came from the CRM (a webhook): nothing it changes is sent
+ * back to the CRM.
+ *
+ * @since 0.1.0
+ * @param callable $work Code to run.
+ * @return mixed What $work returns.
+ */
+function tagbridge_from_crm( callable $work ) {
+	return TagBridge\Plugin::instance()->outbox->from_crm( $work );
+}

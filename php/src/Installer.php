@@ -11,6 +11,9 @@ use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Roles\LinkChanges;
 use TagBridge\Settings\SettingsStore;
 use TagBridge\Tags\TagStore;
+use TagBridge\Crm\EmbeddedCrm;
+use TagBridge\Log\Logger;
+use TagBridge\Outbox\Outbox;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -20,7 +23,7 @@ defined( 'ABSPATH' ) || exit;
 final class Installer {
 
 	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 2;
+	const DB_VERSION = 3;
 
 	/** Option holding the installed data layout version. */
 	const VERSION_OPTION = 'tagbridge_db_version';
@@ -47,6 +50,7 @@ final class Installer {
 	public static function upgrade() {
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 		dbDelta( TagStore::schema() );
+		dbDelta( array_merge( Outbox::schema(), EmbeddedCrm::schema(), array( Logger::schema() ) ) );
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
 		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
 	}
@@ -57,6 +61,14 @@ final class Installer {
 	public static function uninstall() {
 		global $wpdb;
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
+		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table() ) as $table ) {
+			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
+		}
+		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key' ) as $option ) {
+			delete_option( $option );
+		}
+		delete_metadata( 'user', 0, 'tagbridge_contact_id_embedded', '', true );
+		wp_clear_scheduled_hook( 'tagbridge_outbox_run' );
 		delete_option( SettingsStore::OPTION );
 		delete_option( ReconcileJob::OPTION );
 		delete_option( LinkChanges::OPTION );

@@ -23,6 +23,15 @@ use TagBridge\Roles\RoleTagSync;
 use TagBridge\Roles\RoleWatcher;
 use TagBridge\Tags\TagStore;
 use TagBridge\Settings\SettingsStore;
+use TagBridge\Admin\LogScreen;
+use TagBridge\Admin\OutboxScreen;
+use TagBridge\Crm\Crm;
+use TagBridge\Crm\EmbeddedCrm;
+use TagBridge\Log\Logger;
+use TagBridge\Outbox\Deliverer;
+use TagBridge\Outbox\Outbox;
+use TagBridge\Outbox\Runner;
+use TagBridge\Outbox\TagListener;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -95,6 +104,34 @@ final class Plugin {
 	public $notices;
 
 	/**
+	 * Activity log.
+	 *
+	 * @var Logger
+	 */
+	public $log;
+
+	/**
+	 * The configured CRM.
+	 *
+	 * @var Crm
+	 */
+	public $crm;
+
+	/**
+	 * Outbox of outgoing CRM changes.
+	 *
+	 * @var Outbox
+	 */
+	public $outbox;
+
+	/**
+	 * Outbox runner.
+	 *
+	 * @var Runner
+	 */
+	public $runner;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -107,6 +144,12 @@ final class Plugin {
 		$this->reconcile    = new ReconcileJob( $this->engine, $this->settings, $this->tags, new FactsBatch( $this->tags ), new BulkRoleWriter( $this->roles ) );
 		$this->link_changes = new LinkChanges();
 		$this->notices      = new Notices();
+
+		$this->log    = new Logger();
+		$this->crm    = new EmbeddedCrm( $this->tags, $this->sync ); // Merge: replace with Connection's adapter factory.
+		$this->outbox = new Outbox();
+		// Merge: pass array( Connection::class, 'is_site_moved' ) as the staging check.
+		$this->runner = new Runner( $this->outbox, new Deliverer( $this->crm, $this->outbox, $this->engine, $this->log ), $this->log, '__return_false' );
 	}
 
 	/**
@@ -140,9 +183,19 @@ final class Plugin {
 		$plugin->link_changes->register();
 		( new DeletedRoles( $plugin->settings ) )->register();
 		( new Members( $plugin->settings, $plugin->tags, $plugin->notices ) )->register();
+		add_action( 'tagbridge_plan_applied', array( $plugin->log, 'plan_applied' ), 10, 2 );
+		$plugin->runner->register();
+		if ( $plugin->crm instanceof EmbeddedCrm ) {
+			add_action( 'deleted_user', array( $plugin->crm, 'forget_user' ) );
+		} else {
+			// An external CRM learns the site's tag changes through the outbox.
+			( new TagListener( $plugin->outbox ) )->register();
+		}
 		if ( is_admin() ) {
 			$plugin->notices->register();
 			( new RolesPage( $plugin->settings, $plugin->link_changes, $plugin->reconcile, $plugin->notices ) )->register();
+			( new OutboxScreen( $plugin->outbox ) )->register();
+			( new LogScreen( $plugin->log ) )->register();
 		}
 	}
 

@@ -18,3 +18,4 @@ pub use error::{Error, ErrorKind, Result};
 pub use facts::{Event, Truth, UserFacts};
 pub use plan::Plan;
 pub use settings::{Settings, Site};
+pub mod outbox;

@@ -29,6 +29,8 @@ impl Limits {
     pub const FACTS: Self = Self { max_depth: 4, max_nodes: 20_000, max_string: 4 * 1024 };
     /// A batch of users' facts (a whole site).
     pub const BATCH: Self = Self { max_depth: 5, max_nodes: 10_000_000, max_string: 4 * 1024 };
+    /// One contact's queued changes (field values may be long texts).
+    pub const OUTBOX: Self = Self { max_depth: 5, max_nodes: 1_000_000, max_string: 64 * 1024 };
 }
 
 struct Reader {

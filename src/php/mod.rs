@@ -5,5 +5,6 @@ pub mod cache;
 pub mod convert;
 pub mod errors;
 pub mod info;
+pub mod outbox;
 pub mod reconcile;
 pub mod settings;

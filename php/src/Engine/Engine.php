@@ -61,4 +61,29 @@ final class Engine {
 	public function plan_batch( $version, array $users, array $event ) {
 		return tagbridge_plan_batch( $version, $users, $event );
 	}
+
+	/**
+	 * Coalesces one contact's pending changes into one delivery.
+	 *
+	 * @param array $changes     Changes with their row ids, oldest first.
+	 * @param bool  $has_contact Whether the contact exists in the CRM.
+	 * @param bool  $combined    Whether the CRM takes fields and tags in one request.
+	 * @return array The delivery: ids, net fields/apply_tags/remove_tags, calls.
+	 */
+	public function coalesce( array $changes, $has_contact, $combined ) {
+		return tagbridge_outbox_coalesce( $changes, (bool) $has_contact, (bool) $combined );
+	}
+
+	/**
+	 * What follows a failed delivery attempt.
+	 *
+	 * @param int      $key         Oldest row id (seeds the jitter).
+	 * @param int      $attempt     Attempt that failed (1 = first).
+	 * @param string   $failure     Result status.
+	 * @param int|null $retry_after Seconds the CRM asked to wait.
+	 * @return array{action: string, delay: ?int, reason: ?string}
+	 */
+	public function schedule( $key, $attempt, $failure, $retry_after ) {
+		return tagbridge_outbox_schedule( (int) $key, (int) $attempt, (string) $failure, null === $retry_after ? null : (int) $retry_after );
+	}
 }

@@ -1,0 +1,79 @@
+<?php
+/**
+ * Removes secrets from anything about to be logged.
+ *
+ * @package TagBridge
+ */
+
+namespace TagBridge\Log;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Two nets: values under a key that names a secret are replaced whole, and strings are scanned for
+ * the shapes secrets travel in (Authorization headers, WordPress application passwords, password
+ * hashes, key=value pairs). The log stores field names, never field values, so this is the second
+ * line of defence, not the only one.
+ */
+final class Redactor {
+
+	/** What replaces a secret. */
+	const MASK = '[redacted]';
+
+	/** Keys whose values are always secret. */
+	const SECRET_KEY = '/pass|pwd|secret|token|auth|api[_-]?key|cookie|nonce|signature|credential|salt|^key$/i';
+
+	/**
+	 * Patterns of secrets inside free text.
+	 *
+	 * @var string[]
+	 */
+	const PATTERNS = array(
+		// Authorization / Proxy-Authorization headers and bare schemes.
+		'/\b(authorization\s*[:=]\s*)[^\r\n,;]+/i',
+		'/\b((?:bearer|basic|digest)\s+)[A-Za-z0-9._~+\/=-]{6,}/i',
+		// WordPress application passwords: six groups of four, with or without spaces.
+		'/\b([A-Za-z0-9]{4} ){5}[A-Za-z0-9]{4}\b/',
+		// Password hashes (phpass, bcrypt, WordPress 6.8's $wp$).
+		'/\$(?:P|H|2[aby]|wp\$2y|argon2id?)\$[^\s"\']+/',
+		// key=value and "key": "value" where the key names a secret.
+		'/\b([a-z_-]*(?:pass(?:word)?|secret|token|api[_-]?key|access[_-]?key)["\']?\s*[:=]\s*["\']?)[^\s"\'&,;]+/i',
+	);
+
+	/**
+	 * Redacts a value (scalars, arrays, nested).
+	 *
+	 * @param mixed $value Value.
+	 * @return mixed
+	 */
+	public static function redact( $value ) {
+		if ( is_array( $value ) ) {
+			$out = array();
+			foreach ( $value as $key => $item ) {
+				$out[ $key ] = is_string( $key ) && preg_match( self::SECRET_KEY, $key ) ? self::MASK : self::redact( $item );
+			}
+			return $out;
+		}
+		return is_string( $value ) ? self::text( $value ) : $value;
+	}
+
+	/**
+	 * Redacts secrets inside free text.
+	 *
+	 * @param string $text Text.
+	 * @return string
+	 */
+	public static function text( $text ) {
+		foreach ( self::PATTERNS as $pattern ) {
+			$text = (string) preg_replace_callback(
+				$pattern,
+				static function ( $m ) {
+					// Keep the label ("Authorization: ", "Bearer ") so the line still reads.
+					return ( isset( $m[1] ) && preg_match( '/[:= ]["\']?$/', $m[1] ) ? $m[1] : '' ) . self::MASK;
+				},
+				$text
+			);
+		}
+		return $text;
+	}
+}

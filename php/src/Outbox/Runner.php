@@ -1,0 +1,259 @@
+<?php
+/**
+ * When the outbox is drained: at the end of the request that queued changes (after the visitor has
+ * the page, when the CRM is healthy), else in the background (WP-Cron plus a loopback request).
+ *
+ * @package TagBridge
+ */
+
+namespace TagBridge\Outbox;
+
+use TagBridge\Log\Logger;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Drains the outbox.
+ */
+final class Runner {
+
+	/** WP-Cron event. */
+	const CRON_HOOK = 'tagbridge_outbox_run';
+
+	/** admin-ajax action of the loopback trigger. */
+	const AJAX_ACTION = 'tagbridge_outbox_run';
+
+	/** Option: Unix time until which the CRM counts as unhealthy (set by a failed delivery). */
+	const UNHEALTHY_OPTION = 'tagbridge_outbox_unhealthy_until';
+
+	/** Option: random key the loopback trigger must present. */
+	const KEY_OPTION = 'tagbridge_outbox_runner_key';
+
+	/** Seconds one drain may run, so a background run never hits PHP's time limit. */
+	const TIME_BUDGET = 20;
+
+	/**
+	 * Outbox.
+	 *
+	 * @var Outbox
+	 */
+	private $outbox;
+
+	/**
+	 * Deliverer.
+	 *
+	 * @var Deliverer
+	 */
+	private $deliverer;
+
+	/**
+	 * Log.
+	 *
+	 * @var Logger
+	 */
+	private $log;
+
+	/**
+	 * Returns true while deliveries must not happen (a copied site must not write to the production CRM).
+	 *
+	 * @var callable
+	 */
+	private $is_site_moved;
+
+	/**
+	 * Builds the runner.
+	 *
+	 * @param Outbox    $outbox        Outbox.
+	 * @param Deliverer $deliverer     Deliverer.
+	 * @param Logger    $log           Log.
+	 * @param callable  $is_site_moved Staging check; true stops every delivery.
+	 */
+	public function __construct( Outbox $outbox, Deliverer $deliverer, Logger $log, callable $is_site_moved ) {
+		$this->outbox        = $outbox;
+		$this->deliverer     = $deliverer;
+		$this->log           = $log;
+		$this->is_site_moved = $is_site_moved;
+	}
+
+	/**
+	 * Registers the runner's hooks.
+	 */
+	public function register() {
+		# Actions
+		// After RoleWatcher's flush (priority 1), which may queue tag changes.
+		add_action( 'shutdown', array( $this, 'end_of_request' ), 50 );
+		add_action( self::CRON_HOOK, array( $this, 'run_background' ) );
+		add_action( 'wp_ajax_nopriv_' . self::AJAX_ACTION, array( $this, 'loopback' ) );
+		add_action( 'wp_ajax_' . self::AJAX_ACTION, array( $this, 'loopback' ) );
+	}
+
+	/**
+	 * Whether the CRM answered well lately.
+	 *
+	 * @param int $now Unix time.
+	 * @return bool
+	 */
+	public function is_healthy( $now ) {
+		return (int) get_option( self::UNHEALTHY_OPTION, 0 ) <= $now;
+	}
+
+	/**
+	 * End of a request: delivers what this request queued when the CRM is healthy, after the
+	 * response went out (fastcgi_finish_request), else leaves it to the background runner.
+	 */
+	public function end_of_request() {
+		$users = $this->outbox->take_touched();
+		if ( ! $users ) {
+			return;
+		}
+		$now = time();
+		if ( ! $this->is_healthy( $now ) || call_user_func( $this->is_site_moved ) ) {
+			$this->kick( $now );
+			return;
+		}
+		if ( function_exists( 'fastcgi_finish_request' ) && 'cli' !== PHP_SAPI ) {
+			fastcgi_finish_request();
+		}
+		$this->drain( count( $users ), $now, $users );
+		$this->kick_if_pending( $now );
+	}
+
+	/**
+	 * WP-Cron and loopback entry: drains whatever is due.
+	 */
+	public function run_background() {
+		$now = time();
+		$this->drain( 500, $now );
+		$this->kick_if_pending( $now );
+	}
+
+	/**
+	 * The loopback request: checks the key in constant time, then drains.
+	 */
+	public function loopback() {
+		$given = isset( $_POST['key'] ) ? sanitize_text_field( wp_unslash( $_POST['key'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- authenticated by the runner key.
+		if ( ! hash_equals( $this->key(), $given ) ) {
+			wp_send_json_error( null, 403 );
+		}
+		ignore_user_abort( true );
+		$this->run_background();
+		wp_send_json_success();
+	}
+
+	/**
+	 * Drains due users: claim, deliver, release.
+	 *
+	 * @param int        $limit Most users.
+	 * @param int|null   $now   Unix time (tests pass a later time to skip a backoff).
+	 * @param int[]|null $only  Restrict to these users.
+	 * @return array{delivered: int, retry: int, parked: int, rows: int}
+	 */
+	public function drain( $limit = 100, $now = null, $only = null ) {
+		$now   = null === $now ? time() : (int) $now;
+		$stats = array(
+			'delivered' => 0,
+			'retry'     => 0,
+			'parked'    => 0,
+			'rows'      => 0,
+		);
+		if ( call_user_func( $this->is_site_moved ) ) {
+			$this->log->log( 'warning', 'outbox', 'site_moved', __( 'This site looks like a copy of the production site: nothing is sent to the CRM.', 'tagbridge' ) );
+			return $stats;
+		}
+		$started = microtime( true );
+		$seen    = array();
+		// Each user at most once per drain: a failed user is rescheduled, not hammered again.
+		while ( count( $seen ) < $limit && microtime( true ) - $started < self::TIME_BUDGET ) {
+			$users = array_diff( $this->outbox->due_users( $now, $limit, $only ), array_keys( $seen ) );
+			if ( ! $users ) {
+				break;
+			}
+			foreach ( array_slice( $users, 0, $limit - count( $seen ) ) as $user_id ) {
+				$seen[ $user_id ] = true;
+				$token            = $this->outbox->claim( $user_id, $now );
+				if ( null === $token ) {
+					continue; // Another worker holds this user.
+				}
+				try {
+					$result = $this->deliverer->deliver( $user_id, $now );
+				} finally {
+					$this->outbox->release( $user_id, $token );
+				}
+				if ( isset( $stats[ $result['outcome'] ] ) ) {
+					++$stats[ $result['outcome'] ];
+					$stats['rows'] += $result['rows'];
+				}
+				if ( 'retry' === $result['outcome'] ) {
+					update_option( self::UNHEALTHY_OPTION, $now + $result['delay'], false );
+				} elseif ( 'delivered' === $result['outcome'] ) {
+					delete_option( self::UNHEALTHY_OPTION );
+				}
+			}
+		}
+		return $stats;
+	}
+
+	/**
+	 * Schedules a background run for the next due row, if any.
+	 *
+	 * @param int $now Unix time.
+	 */
+	private function kick_if_pending( $now ) {
+		if ( null !== $this->outbox->next_due() ) {
+			$this->kick( $now );
+		}
+	}
+
+	/**
+	 * Makes sure a background run happens: a WP-Cron event at the next due time, and a loopback
+	 * request now when something is already due (WP-Cron alone waits for a visitor).
+	 *
+	 * @param int $now Unix time.
+	 */
+	public function kick( $now ) {
+		$due = $this->outbox->next_due();
+		if ( null === $due ) {
+			return;
+		}
+		$at        = max( $now, $due );
+		$scheduled = wp_next_scheduled( self::CRON_HOOK );
+		if ( false === $scheduled || $scheduled > $at ) {
+			wp_clear_scheduled_hook( self::CRON_HOOK );
+			wp_schedule_single_event( $at, self::CRON_HOOK );
+		}
+		if ( $due <= $now && ! call_user_func( $this->is_site_moved ) ) {
+			wp_remote_post(
+				admin_url( 'admin-ajax.php' ),
+				array(
+					'blocking'  => false,
+					'timeout'   => 0.5,
+					'sslverify' => apply_filters( 'https_local_ssl_verify', false ),
+					'headers'   => array( 'Content-Type' => 'application/x-www-form-urlencoded' ),
+					// Encoded here: WordPress 6.1's Requests raises a PHP 8.2 deprecation encoding arrays itself.
+					'body'      => http_build_query(
+						array(
+							'action' => self::AJAX_ACTION,
+							'key'    => $this->key(),
+						),
+						'',
+						'&'
+					),
+				)
+			);
+		}
+	}
+
+	/**
+	 * The loopback key (created on first use).
+	 *
+	 * @return string
+	 */
+	private function key() {
+		$key = get_option( self::KEY_OPTION );
+		if ( ! is_string( $key ) || strlen( $key ) < 32 ) {
+			$key = bin2hex( random_bytes( 32 ) );
+			update_option( self::KEY_OPTION, $key, false );
+		}
+		return $key;
+	}
+}

@@ -1,0 +1,100 @@
+<?php
+/**
+ * The activity log: a full flow with secrets around it, then a search of the whole log table for
+ * every one of them; plus the per-user and level filters and the size cap.
+ */
+
+use TagBridge\Crm\EmbeddedCrm;
+use TagBridge\Log\Logger;
+use TagBridge\Log\Redactor;
+use TagBridge\Outbox\Outbox;
+use TagBridge\Outbox\Runner;
+use TagBridge\Plugin;
+use TagBridge\Tests\TestCase;
+
+final class LogRedactionTest extends TestCase {
+
+	protected const RESTORED_OPTIONS = array( 'tagbridge_settings', 'default_role', EmbeddedCrm::FAULT_OPTION, Runner::UNHEALTHY_OPTION );
+
+	public function test_a_full_flow_leaves_no_secret_in_the_log(): void {
+		global $wpdb;
+		if ( ! get_role( 'tb_gold' ) ) {
+			add_role( 'tb_gold', 'Gold', array( 'read' => true ) );
+		}
+		$this->assertTrue( tagbridge_link_role( 'tb_gold', 'Gold' ) );
+		$password = 'Pw-' . wp_generate_password( 20, false );
+		$id       = $this->create_user( 'subscriber', array( 'user_pass' => $password ) );
+		list( $app_password ) = WP_Application_Passwords::create_new_application_password( $id, array( 'name' => 'crm' ) );
+		$chunked  = WP_Application_Passwords::chunk_password( $app_password );
+		$bearer   = 'tok' . wp_generate_password( 32, false );
+		$secret   = 'whsec' . wp_generate_password( 32, false );
+		$hash     = get_userdata( $id )->user_pass;
+		$runner_key = get_option( Runner::KEY_OPTION ); // Created by earlier kicks, or null.
+
+		// Roles → tags (plan reasons logged), fields with secret values, a CRM outage whose error
+		// message carries credentials, recovery.
+		get_userdata( $id )->add_role( 'tb_gold' );
+		Plugin::instance()->roles->flush();
+		Plugin::instance()->outbox->enqueue(
+			$id,
+			array(
+				'fields'     => array(
+					'notes'        => "Authorization: Bearer {$bearer}",
+					'api_key'      => $secret,
+					'first_name'   => $password,
+					'app_password' => $chunked,
+				),
+				'apply_tags' => array( 'Member' ),
+			)
+		);
+		update_option( EmbeddedCrm::FAULT_OPTION, array( 'mode' => 'down' ) );
+		Plugin::instance()->runner->drain( 10, null, array( $id ) );
+		update_option( EmbeddedCrm::FAULT_OPTION, array( 'mode' => 'down' ) );
+		Plugin::instance()->log->log( 'error', 'crm', 'http_error', "Request failed: Authorization: Basic {$bearer}; password={$password}", $id, array( 'headers' => array( 'Authorization' => 'Bearer ' . $bearer ), 'secret' => $secret, 'body' => "app {$chunked} hash {$hash}" ) );
+		delete_option( EmbeddedCrm::FAULT_OPTION );
+		$stats = Plugin::instance()->runner->drain( 10, time() + 3600, array( $id ) );
+		$this->assertSame( 1, $stats['delivered'] );
+		// The CRM did get the values: only the log is kept clean.
+		$this->assertSame( $secret, Plugin::instance()->crm->get_contact( (string) $id )->value['fields']['api_key'] );
+
+		$rows = $wpdb->get_results( 'SELECT message, context FROM ' . Logger::table() . ' WHERE user_id = ' . (int) $id, ARRAY_A );
+		$this->assertGreaterThan( 5, count( $rows ) );
+		$codes = $wpdb->get_col( 'SELECT code FROM ' . Logger::table() . ' WHERE user_id = ' . (int) $id );
+		$this->assertContains( 'apply_tags:role_added', $codes, 'plan reasons are logged' );
+		$this->assertContains( 'update_combined:ok', $codes, 'CRM calls are logged' );
+		$all = $wpdb->get_col( 'SELECT CONCAT_WS(" ", message, context) FROM ' . Logger::table() );
+		$text = implode( "\n", $all );
+		foreach ( array_filter( array( $password, $app_password, $chunked, $bearer, $secret, $hash, $runner_key ) ) as $needle ) {
+			$this->assertStringNotContainsString( $needle, $text );
+		}
+		$this->assertStringContainsString( Redactor::MASK, $text );
+		$wpdb->query( 'DELETE FROM ' . Outbox::table() . ' WHERE user_id = ' . (int) $id );
+	}
+
+	public function test_filters_by_user_and_level(): void {
+		$log = Plugin::instance()->log;
+		$a   = $this->create_user();
+		$b   = $this->create_user();
+		$log->log( 'info', 'test', 'a_info', 'A info', $a );
+		$log->log( 'error', 'test', 'a_error', 'A error', $a );
+		$log->log( 'warning', 'test', 'b_warning', 'B warning', $b );
+		$this->assertSame( array( 'a_error', 'a_info' ), array_column( $log->query( array( 'user_id' => $a ) ), 'code' ) );
+		$this->assertSame( array( 'a_error' ), array_column( $log->query( array( 'user_id' => $a, 'level' => 'warning' ) ), 'code' ) );
+		$this->assertSame( array( 'b_warning' ), array_column( $log->query( array( 'user_id' => $b, 'level' => 'warning' ) ), 'code' ) );
+	}
+
+	public function test_the_log_is_capped(): void {
+		global $wpdb;
+		$cap = static fn() => 150;
+		add_filter( 'tagbridge_log_max_rows', $cap );
+		try {
+			for ( $i = 0; $i < 400; $i++ ) {
+				Plugin::instance()->log->log( 'debug', 'test', 'cap', "line {$i}" );
+			}
+		} finally {
+			remove_filter( 'tagbridge_log_max_rows', $cap );
+		}
+		$this->assertLessThanOrEqual( 150 + Logger::PRUNE_EVERY, (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . Logger::table() ) );
+		$this->assertSame( 'line 399', $wpdb->get_var( 'SELECT message FROM ' . Logger::table() . ' ORDER BY id DESC LIMIT 1' ) );
+	}
+}
