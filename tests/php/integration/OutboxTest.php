@@ -379,8 +379,11 @@ final class OutboxTest extends TestCase {
 			$this->assertIsArray( $stats[ $w ], $out . $err );
 		}
 		unlink( $file );
-		$this->assertSame( 30, $stats[0]['delivered'] + $stats[1]['delivered'], wp_json_encode( $stats ) );
-		$this->assertSame( 90, $stats[0]['rows'] + $stats[1]['rows'] );
+		// The served test site may drain too (a loopback run kicked by an earlier test is a third,
+		// legitimate worker), so the children's share is at most everything; exactly-once and
+		// none-skipped are checked below on what every worker logged and on the CRM's state.
+		$this->assertLessThanOrEqual( 30, $stats[0]['delivered'] + $stats[1]['delivered'], wp_json_encode( $stats ) );
+		$this->assertLessThanOrEqual( 90, $stats[0]['rows'] + $stats[1]['rows'] );
 		$this->assertSame( 0, (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . Outbox::table() . " WHERE user_id IN ({$list})" ) );
 		$delivered = $wpdb->get_results( 'SELECT user_id, COUNT(*) AS n FROM ' . Logger::table() . " WHERE source = 'outbox' AND code = 'delivered' AND user_id IN ({$list}) GROUP BY user_id", ARRAY_A );
 		$this->assertCount( 30, $delivered, 'no user skipped' );

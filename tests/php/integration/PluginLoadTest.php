@@ -49,6 +49,9 @@ final class PluginLoadTest extends TestCase {
 		$this->assertDoesNotMatchRegularExpression( '/(Warning|Notice|Fatal error|Deprecated): /', $out );
 		clearstatcache();
 		$new_log = file_exists( $log_file ) ? (string) file_get_contents( $log_file, false, null, $log_size ) : '';
-		$this->assertStringNotContainsString( 'tagbridge', strtolower( $new_log ), 'debug.log: ' . $new_log );
+		// Only our own lines count: the served site may log WordPress 6.1 core deprecations meanwhile,
+		// and the test bed's own path contains "tagbridge".
+		$ours = preg_grep( '#plugins/tagbridge/|TagBridge\\\\#i', explode( "\n", $new_log ) );
+		$this->assertSame( array(), array_values( $ours ), 'debug.log: ' . $new_log );
 	}
 }
