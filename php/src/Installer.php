@@ -7,6 +7,7 @@
 
 namespace TagBridge;
 
+use TagBridge\Crm\Connection;
 use TagBridge\Settings\SettingsStore;
 use TagBridge\Tags\TagStore;
 
@@ -57,5 +58,6 @@ final class Installer {
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		delete_option( SettingsStore::OPTION );
 		delete_option( self::VERSION_OPTION );
+		Connection::forget();
 	}
 }

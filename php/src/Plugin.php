@@ -7,7 +7,9 @@
 
 namespace TagBridge;
 
+use TagBridge\Admin\ConnectionPage;
 use TagBridge\Engine\Engine;
+use TagBridge\Rest\ConnectionController;
 use TagBridge\Rest\SettingsController;
 use TagBridge\Roles\PlanApplier;
 use TagBridge\Roles\RoleTagSync;
@@ -100,6 +102,8 @@ final class Plugin {
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
 		add_action( 'deleted_user', array( $plugin->tags, 'forget_user' ) );
 		add_action( 'rest_api_init', array( new SettingsController( $plugin->settings ), 'register_routes' ) );
+		add_action( 'rest_api_init', array( new ConnectionController(), 'register_routes' ) );
+		( new ConnectionPage() )->register();
 	}
 
 	/**

@@ -37,3 +37,4 @@ if ( ! is_plugin_active( 'tagbridge/tagbridge.php' ) ) {
 wp_remote_get( (string) getenv( 'TB_SITE_URL' ), array( 'timeout' => 10 ) );
 
 require __DIR__ . '/TestCase.php';
+require __DIR__ . '/FluentCrmReplay.php';
