@@ -49,10 +49,9 @@ final class Connection {
 	 * @return array{type: string, url: string, username: string, password_saved: bool, site: string}
 	 */
 	public static function get() {
-		$stored = get_option( self::OPTION, array() );
-		$stored = is_array( $stored ) ? $stored : array();
+		$stored = self::stored();
 		return array(
-			'type'           => in_array( $stored['type'] ?? '', self::TYPES, true ) ? $stored['type'] : 'embedded',
+			'type'           => self::type( $stored ),
 			'url'            => (string) ( $stored['url'] ?? '' ),
 			'username'       => (string) ( $stored['username'] ?? '' ),
 			'password_saved' => '' !== self::secret(),
@@ -72,8 +71,7 @@ final class Connection {
 		if ( is_wp_error( $checked ) ) {
 			return $checked;
 		}
-		$current = get_option( self::OPTION, array() );
-		$stored  = array_merge( is_array( $current ) ? $current : array(), array( 'type' => $checked['type'] ) );
+		$stored = array_merge( self::stored(), array( 'type' => $checked['type'] ) );
 		if ( 'fluentcrm' === $checked['type'] ) {
 			$stored['url']      = $checked['url'];
 			$stored['username'] = $checked['username'];
@@ -185,17 +183,17 @@ final class Connection {
 	 * @return bool
 	 */
 	public static function is_site_moved() {
-		$settings = self::get();
-		return 'fluentcrm' === $settings['type'] && '' !== $settings['site'] && self::current_site() !== $settings['site'];
+		// Reads the autoloaded option only: this runs on every admin page (the notice).
+		$stored = self::stored();
+		$site   = self::decode_site( (string) ( $stored['site'] ?? '' ) );
+		return 'fluentcrm' === self::type( $stored ) && '' !== $site && self::current_site() !== $site;
 	}
 
 	/**
 	 * Records this site's address as the one allowed to write to the CRM.
 	 */
 	public static function confirm_site() {
-		$stored = get_option( self::OPTION, array() );
-		$stored = is_array( $stored ) ? $stored : array();
-
+		$stored         = self::stored();
 		$stored['site'] = self::encode_site( self::current_site() );
 		update_option( self::OPTION, $stored, true );
 	}
@@ -218,6 +216,26 @@ final class Connection {
 	public static function current_site() {
 		$parts = wp_parse_url( home_url() );
 		return strtolower( ( $parts['host'] ?? '' ) . ( isset( $parts['port'] ) ? ':' . $parts['port'] : '' ) . untrailingslashit( $parts['path'] ?? '' ) );
+	}
+
+	/**
+	 * The stored connection option.
+	 *
+	 * @return array
+	 */
+	private static function stored() {
+		$stored = get_option( self::OPTION, array() );
+		return is_array( $stored ) ? $stored : array();
+	}
+
+	/**
+	 * The stored CRM type (embedded unless a known other one is stored).
+	 *
+	 * @param array $stored Stored option.
+	 * @return string
+	 */
+	private static function type( array $stored ) {
+		return in_array( $stored['type'] ?? '', self::TYPES, true ) ? $stored['type'] : 'embedded';
 	}
 
 	/**
