@@ -9,6 +9,7 @@
 defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 
 require_once __DIR__ . '/src/Installer.php';
+require_once __DIR__ . '/src/Crm/Connection.php';
 require_once __DIR__ . '/src/Settings/SettingsStore.php';
 require_once __DIR__ . '/src/Tags/TagStore.php';
 require_once __DIR__ . '/src/Outbox/Outbox.php';

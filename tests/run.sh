@@ -54,7 +54,11 @@ run_phpunit() {
     fi
 }
 
-cleanup() { "$TESTBED" stop "$SITE" >/dev/null 2>&1 || true; }
+# The FluentCRM replay server is started by the tests that use it (tests/php/integration/FluentCrmReplay.php).
+cleanup() {
+    "$TESTBED" stop "$SITE" >/dev/null 2>&1 || true
+    "$REPO/tests/fluentcrm/replay.sh" stop >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 step "Installing what is missing (Debian packages)"
@@ -74,7 +78,7 @@ step "Building the extension"
 cargo build --release --locked
 
 step "PHP: lint the plugin, the stubs and the tests"
-find php stubs tests/php tests/testbed -name '*.php' -print0 2>/dev/null | xargs -0 -n 1 php -l >/dev/null
+find php stubs tests/php tests/testbed tests/fluentcrm -name '*.php' -print0 2>/dev/null | xargs -0 -n 1 php -l >/dev/null
 
 step "PHPUnit: the binding (extension alone)"
 run_phpunit unit tests/php/unit.xml

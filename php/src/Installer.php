@@ -9,6 +9,7 @@ namespace TagBridge;
 
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Roles\LinkChanges;
+use TagBridge\Crm\Connection;
 use TagBridge\Settings\SettingsStore;
 use TagBridge\Tags\TagStore;
 use TagBridge\Crm\EmbeddedCrm;
@@ -74,5 +75,6 @@ final class Installer {
 		delete_option( LinkChanges::OPTION );
 		wp_clear_scheduled_hook( ReconcileJob::CRON_HOOK );
 		delete_option( self::VERSION_OPTION );
+		Connection::forget();
 	}
 }

@@ -7,12 +7,14 @@
 
 namespace TagBridge;
 
+use TagBridge\Admin\ConnectionPage;
 use TagBridge\Admin\Notices;
 use TagBridge\Admin\RolesPage;
 use TagBridge\Engine\Engine;
 use TagBridge\Integrations\Members;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Rest\ReconcileController;
+use TagBridge\Rest\ConnectionController;
 use TagBridge\Rest\SettingsController;
 use TagBridge\Roles\BulkRoleWriter;
 use TagBridge\Roles\DeletedRoles;
@@ -26,6 +28,7 @@ use TagBridge\Settings\SettingsStore;
 use TagBridge\Admin\LogScreen;
 use TagBridge\Admin\OutboxScreen;
 use TagBridge\Crm\Crm;
+use TagBridge\Crm\Connection;
 use TagBridge\Crm\EmbeddedCrm;
 use TagBridge\Log\Logger;
 use TagBridge\Outbox\Deliverer;
@@ -111,11 +114,11 @@ final class Plugin {
 	public $log;
 
 	/**
-	 * The configured CRM.
+	 * The embedded CRM (the default connection; Connection::crm() hands it out).
 	 *
-	 * @var Crm
+	 * @var EmbeddedCrm
 	 */
-	public $crm;
+	public $embedded_crm;
 
 	/**
 	 * Outbox of outgoing CRM changes.
@@ -146,10 +149,10 @@ final class Plugin {
 		$this->notices      = new Notices();
 
 		$this->log    = new Logger();
-		$this->crm    = new EmbeddedCrm( $this->tags, $this->sync ); // Merge: replace with Connection's adapter factory.
 		$this->outbox = new Outbox();
-		// Merge: pass array( Connection::class, 'is_site_moved' ) as the staging check.
-		$this->runner = new Runner( $this->outbox, new Deliverer( $this->crm, $this->outbox, $this->engine, $this->log ), $this->log, '__return_false' );
+		$this->runner = new Runner( $this->outbox, new Deliverer( array( Connection::class, 'crm' ), $this->outbox, $this->engine, $this->log ), $this->log, array( Connection::class, 'is_site_moved' ) );
+
+		$this->embedded_crm = new EmbeddedCrm( $this->tags, $this->sync );
 	}
 
 	/**
@@ -185,17 +188,19 @@ final class Plugin {
 		( new Members( $plugin->settings, $plugin->tags, $plugin->notices ) )->register();
 		add_action( 'tagbridge_plan_applied', array( $plugin->log, 'plan_applied' ), 10, 2 );
 		$plugin->runner->register();
-		if ( $plugin->crm instanceof EmbeddedCrm ) {
-			add_action( 'deleted_user', array( $plugin->crm, 'forget_user' ) );
+		if ( Connection::is_embedded() ) {
+			add_action( 'deleted_user', array( $plugin->embedded_crm, 'forget_user' ) );
 		} else {
 			// An external CRM learns the site's tag changes through the outbox.
 			( new TagListener( $plugin->outbox ) )->register();
 		}
+		add_action( 'rest_api_init', array( new ConnectionController(), 'register_routes' ) );
 		if ( is_admin() ) {
 			$plugin->notices->register();
 			( new RolesPage( $plugin->settings, $plugin->link_changes, $plugin->reconcile, $plugin->notices ) )->register();
 			( new OutboxScreen( $plugin->outbox ) )->register();
 			( new LogScreen( $plugin->log ) )->register();
+			( new ConnectionPage() )->register();
 		}
 	}
 

@@ -28,11 +28,18 @@ final class Deliverer {
 	const CONTACT_META = 'tagbridge_contact_id_';
 
 	/**
-	 * CRM.
+	 * The CRM once built (or why there is none).
 	 *
-	 * @var Crm
+	 * @var Crm|\WP_Error|null
 	 */
-	private $crm;
+	private $crm = null;
+
+	/**
+	 * Builds the CRM on first use.
+	 *
+	 * @var callable
+	 */
+	private $crm_provider;
 
 	/**
 	 * Outbox.
@@ -58,25 +65,30 @@ final class Deliverer {
 	/**
 	 * Builds the deliverer.
 	 *
-	 * @param Crm    $crm    CRM.
-	 * @param Outbox $outbox Outbox.
-	 * @param Engine $engine Extension wrapper.
-	 * @param Logger $log    Log.
+	 * @param callable $crm    Returns the configured Crm, or a WP_Error saying why there is none
+	 *                         (called once, when the first delivery needs it: a page view that
+	 *                         delivers nothing never builds an adapter).
+	 * @param Outbox   $outbox Outbox.
+	 * @param Engine   $engine Extension wrapper.
+	 * @param Logger   $log    Log.
 	 */
-	public function __construct( Crm $crm, Outbox $outbox, Engine $engine, Logger $log ) {
-		$this->crm    = $crm;
+	public function __construct( callable $crm, Outbox $outbox, Engine $engine, Logger $log ) {
+		$this->crm_provider = $crm;
 		$this->outbox = $outbox;
 		$this->engine = $engine;
 		$this->log    = $log;
 	}
 
 	/**
-	 * The user meta key holding a user's contact id in this CRM.
+	 * The configured CRM, built on first use.
 	 *
-	 * @return string
+	 * @return Crm|\WP_Error
 	 */
-	public function contact_meta_key() {
-		return self::CONTACT_META . $this->crm->id();
+	private function crm() {
+		if ( null === $this->crm ) {
+			$this->crm = call_user_func( $this->crm_provider );
+		}
+		return $this->crm;
 	}
 
 	/**
@@ -202,7 +214,12 @@ final class Deliverer {
 		if ( ! $user ) {
 			return array( Result::error( Result::PERMANENT, __( 'The user no longer exists.', 'tagbridge' ) ), null );
 		}
-		$key     = $this->contact_meta_key();
+		$crm = $this->crm();
+		if ( is_wp_error( $crm ) ) {
+			// Not connected (yet): keep everything queued and try again later.
+			return array( Result::error( Result::TRANSIENT, $crm->get_error_message() ), null );
+		}
+		$key     = self::CONTACT_META . $crm->id();
 		$contact = (string) get_user_meta( $user_id, $key, true );
 		if ( '' === $contact ) {
 			$found = $this->call( $user_id, 'find_contact', array( $user->user_email ) );
@@ -213,7 +230,7 @@ final class Deliverer {
 				return array( $found, null );
 			}
 		}
-		$delivery = $this->engine->coalesce( $changes, '' !== $contact, $this->crm->supports_combined_update() );
+		$delivery = $this->engine->coalesce( $changes, '' !== $contact, $crm->supports_combined_update() );
 		foreach ( $delivery['calls'] as $call ) {
 			$result = $this->make_call( $user_id, $user->user_email, $contact, $call );
 			if ( ! $result->is_ok() ) {
@@ -275,7 +292,7 @@ final class Deliverer {
 	 */
 	private function call( $user_id, $method, array $args ) {
 		$started = microtime( true );
-		$result  = $this->crm->$method( ...$args );
+		$result  = $this->crm()->$method( ...$args );
 		if ( ! $result instanceof Result ) {
 			$result = Result::error( Result::TRANSIENT, $method . ' returned no Result' );
 		}

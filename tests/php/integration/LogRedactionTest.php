@@ -55,7 +55,7 @@ final class LogRedactionTest extends TestCase {
 		$stats = Plugin::instance()->runner->drain( 10, time() + 3600, array( $id ) );
 		$this->assertSame( 1, $stats['delivered'] );
 		// The CRM did get the values: only the log is kept clean.
-		$this->assertSame( $secret, Plugin::instance()->crm->get_contact( (string) $id )->value['fields']['api_key'] );
+		$this->assertSame( $secret, Plugin::instance()->embedded_crm->get_contact( (string) $id )->value['fields']['api_key'] );
 
 		$rows = $wpdb->get_results( 'SELECT message, context FROM ' . Logger::table() . ' WHERE user_id = ' . (int) $id, ARRAY_A );
 		$this->assertGreaterThan( 5, count( $rows ) );

@@ -79,7 +79,7 @@ final class OutboxTest extends TestCase {
 	}
 
 	private function contact( int $user_id ): array {
-		$result = $this->plugin()->crm->get_contact( (string) $user_id );
+		$result = $this->plugin()->embedded_crm->get_contact( (string) $user_id );
 		$this->assertTrue( $result->is_ok(), $result->message );
 		return $result->value;
 	}
@@ -296,7 +296,7 @@ final class OutboxTest extends TestCase {
 	public function test_nothing_is_sent_while_the_site_is_a_moved_copy(): void {
 		$id     = $this->user();
 		$plugin = $this->plugin();
-		$runner = new Runner( $plugin->outbox, new Deliverer( $plugin->crm, $plugin->outbox, $plugin->engine, $plugin->log ), $plugin->log, '__return_true' );
+		$runner = new Runner( $plugin->outbox, new Deliverer( fn() => $plugin->embedded_crm, $plugin->outbox, $plugin->engine, $plugin->log ), $plugin->log, '__return_true' );
 		$this->enqueue( $id, array( 'apply_tags' => array( 'A' ) ) );
 		$this->assertSame( 0, $runner->drain( 100, null, array( $id ) )['delivered'] );
 		$this->assertCount( 1, $this->pending( $id ) );

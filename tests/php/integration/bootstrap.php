@@ -38,3 +38,4 @@ wp_remote_get( (string) getenv( 'TB_SITE_URL' ), array( 'timeout' => 10 ) );
 
 require __DIR__ . '/TestCase.php';
 require __DIR__ . '/../support/BulkUsers.php';
+require __DIR__ . '/FluentCrmReplay.php';

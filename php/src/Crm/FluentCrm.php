@@ -1,0 +1,722 @@
+<?php
+/**
+ * FluentCRM over its REST API (v2), authenticated with a WordPress application password.
+ *
+ * Built on the recorded behaviour of FluentCRM 2.9.65 (tests/fixtures/fluentcrm/README.md; the
+ * exchange numbers below refer to it):
+ *
+ * - Contacts are looked up exactly by email (`/subscribers/0?get_by_email=`, 29-38), never with the
+ *   fuzzy `search=` (39), and `+` travels as `%2B` (a raw `+` arrives as a space, 37).
+ * - Not found is 422 on reads (35, 46) and 404 on writes (54); a 404 `rest_no_route` means the API
+ *   is not there at all, which is a different problem.
+ * - Tags are named by slug. Slugs are resolved to ids from the tag list (fetched once per instance)
+ *   and attached/detached by id, because strings make FluentCRM create any unknown tag (27, 60).
+ *   An unknown slug is a PERMANENT error naming it and nothing is sent; TagBridge never creates
+ *   tags in the CRM. Empty tag lists are never sent.
+ * - Fields: standard columns at the top level, everything else in `custom_values`; a custom field
+ *   unknown to FluentCRM is refused (FluentCRM would store it where nobody sees it, 49). Values are
+ *   sent as given; `""` and null (sent as `""`) delete a custom value (50), so callers pass a field
+ *   only when they mean to change it. Numbers come back as strings (44).
+ * - Combined updates: no recording shows fields and tags in one PUT, so they are not combined.
+ *
+ * @package TagBridge
+ */
+
+namespace TagBridge\Crm;
+
+use WP_Error;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The FluentCRM adapter.
+ */
+final class FluentCrm implements Crm {
+
+	/** Where FluentCRM's API lives below a site's address. */
+	const REST_PATH = '/wp-json/fluent-crm/v2';
+
+	/** Seconds one HTTP request may take. */
+	const TIMEOUT = 10;
+
+	/** Contact statuses FluentCRM knows; it silently turns any other into `subscribed` (25). */
+	const STATUSES = array( 'subscribed', 'unsubscribed', 'pending', 'transactional', 'bounced', 'complained', 'spammed' );
+
+	/** FluentCRM's standard contact columns, with TagBridge field types. */
+	const STANDARD_FIELDS = array(
+		'prefix'         => 'text',
+		'first_name'     => 'text',
+		'last_name'      => 'text',
+		'email'          => 'text',
+		'phone'          => 'tel',
+		'date_of_birth'  => 'date',
+		'address_line_1' => 'text',
+		'address_line_2' => 'text',
+		'city'           => 'text',
+		'state'          => 'state',
+		'postal_code'    => 'text',
+		'country'        => 'country',
+		'timezone'       => 'text',
+		'status'         => 'text',
+	);
+
+	/** FluentCRM custom field types → TagBridge field types. */
+	const CUSTOM_TYPES = array(
+		'text'         => 'text',
+		'textarea'     => 'textarea',
+		'number'       => 'int',
+		'date'         => 'date',
+		'date_time'    => 'date',
+		'select-one'   => 'text',
+		'radio'        => 'text',
+		'select-multi' => 'multiselect',
+		'checkbox'     => 'multiselect',
+		'url'          => 'text',
+		'email'        => 'text',
+	);
+
+	/**
+	 * The site's address (no trailing slash).
+	 *
+	 * @var string
+	 */
+	private $site;
+
+	/**
+	 * Application password user.
+	 *
+	 * @var string
+	 */
+	private $username;
+
+	/**
+	 * Application password.
+	 *
+	 * @var string
+	 */
+	private $password;
+
+	/**
+	 * Tag slug => [id, title], once fetched.
+	 *
+	 * @var array<string, array{0: int, 1: string}>|null
+	 */
+	private $tags = null;
+
+	/**
+	 * Custom field slug => [label, FluentCRM type], once fetched.
+	 *
+	 * @var array<string, array{0: string, 1: string}>|null
+	 */
+	private $custom_fields = null;
+
+	/**
+	 * Builds the adapter.
+	 *
+	 * @param string $site     The FluentCRM site's address.
+	 * @param string $username WordPress user of the application password.
+	 * @param string $password Application password.
+	 */
+	public function __construct( $site, $username, $password ) {
+		$this->site     = untrailingslashit( $site );
+		$this->username = $username;
+		$this->password = $password;
+	}
+
+	/**
+	 * Adapter name.
+	 *
+	 * @return string
+	 */
+	public function id() {
+		return 'fluentcrm';
+	}
+
+	/**
+	 * Finds a contact by exact email (case-insensitive, as FluentCRM compares).
+	 *
+	 * @param string $email Email address.
+	 * @return Result
+	 */
+	public function find_contact( $email ) {
+		$bad = self::check_email( $email );
+		if ( null !== $bad ) {
+			return $bad;
+		}
+		// rawurlencode sends `+` as %2B; a raw `+` would be read as a space (exchange 37).
+		$result = $this->request( 'GET', '/subscribers/0?get_by_email=' . rawurlencode( $email ) );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		$subscriber = $result->value['subscriber'] ?? null;
+		if ( ! is_array( $subscriber ) || 0 !== strcasecmp( (string) ( $subscriber['email'] ?? '' ), $email ) ) {
+			/* translators: %s: email address */
+			return Result::error( Result::NOT_FOUND, sprintf( __( 'FluentCRM has no contact with the email %s.', 'tagbridge' ), $email ) );
+		}
+		return Result::ok( (string) $subscriber['id'] );
+	}
+
+	/**
+	 * Reads a contact's email, fields (standard columns with a value, then custom values) and tags.
+	 *
+	 * @param string $contact_id Contact id.
+	 * @return Result
+	 */
+	public function get_contact( $contact_id ) {
+		$result = $this->subscriber( $contact_id, true );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		$subscriber = $result->value;
+		$fields     = array();
+		foreach ( array_keys( self::STANDARD_FIELDS ) as $key ) {
+			if ( 'email' !== $key && isset( $subscriber[ $key ] ) && '' !== $subscriber[ $key ] ) {
+				$fields[ $key ] = $subscriber[ $key ];
+			}
+		}
+		$custom = isset( $subscriber['custom_values'] ) && is_array( $subscriber['custom_values'] ) ? $subscriber['custom_values'] : array();
+		return Result::ok(
+			array(
+				'email'  => (string) ( $subscriber['email'] ?? '' ),
+				'fields' => array_merge( $fields, $custom ),
+				'tags'   => self::tag_slugs( $subscriber ),
+			)
+		);
+	}
+
+	/**
+	 * Creates a contact (status `subscribed` unless the fields say otherwise).
+	 *
+	 * @param string               $email  Email address.
+	 * @param array<string, mixed> $fields CRM field => value.
+	 * @return Result
+	 */
+	public function create_contact( $email, array $fields ) {
+		$bad = self::check_email( $email );
+		if ( null !== $bad ) {
+			return $bad;
+		}
+		if ( isset( $fields['email'] ) && 0 !== strcasecmp( (string) $fields['email'], $email ) ) {
+			return Result::error( Result::PERMANENT, __( 'The fields name another email address than the contact being created.', 'tagbridge' ) );
+		}
+		$body = $this->contact_body( array_merge( array( 'status' => 'subscribed' ), $fields ) );
+		if ( $body instanceof Result ) {
+			return $body;
+		}
+		$body['email'] = $email;
+		$result        = $this->request( 'POST', '/subscribers', $body );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		if ( ! isset( $result->value['contact']['id'] ) ) {
+			return self::unexpected();
+		}
+		return Result::ok( (string) $result->value['contact']['id'] );
+	}
+
+	/**
+	 * Updates the given fields (FluentCRM merges: fields not given keep their values).
+	 *
+	 * @param string               $contact_id Contact id.
+	 * @param array<string, mixed> $fields     CRM field => value.
+	 * @return Result
+	 */
+	public function update_contact( $contact_id, array $fields ) {
+		$id = self::check_id( $contact_id );
+		if ( $id instanceof Result ) {
+			return $id;
+		}
+		if ( array() === $fields ) {
+			return Result::ok();
+		}
+		$body = $this->contact_body( $fields );
+		if ( $body instanceof Result ) {
+			return $body;
+		}
+		$result = $this->request( 'PUT', '/subscribers/' . $id, array( 'subscriber' => $body ) );
+		return $result->is_ok() ? Result::ok() : $result;
+	}
+
+	/**
+	 * A contact's tag slugs.
+	 *
+	 * @param string $contact_id Contact id.
+	 * @return Result
+	 */
+	public function get_tags( $contact_id ) {
+		$result = $this->subscriber( $contact_id, false );
+		return $result->is_ok() ? Result::ok( self::tag_slugs( $result->value ) ) : $result;
+	}
+
+	/**
+	 * Attaches tags by id; an empty list sends nothing.
+	 *
+	 * @param string   $contact_id Contact id.
+	 * @param string[] $tags       Tag slugs.
+	 * @return Result
+	 */
+	public function apply_tags( $contact_id, array $tags ) {
+		return $this->change_tags( $contact_id, $tags, 'attach_tags' );
+	}
+
+	/**
+	 * Detaches tags by id; an empty list sends nothing.
+	 *
+	 * @param string   $contact_id Contact id.
+	 * @param string[] $tags       Tag slugs.
+	 * @return Result
+	 */
+	public function remove_tags( $contact_id, array $tags ) {
+		return $this->change_tags( $contact_id, $tags, 'detach_tags' );
+	}
+
+	/**
+	 * Not supported: see supports_combined_update().
+	 *
+	 * @param string               $contact_id Contact id.
+	 * @param array<string, mixed> $fields     Fields.
+	 * @param string[]             $apply      Tags to apply.
+	 * @param string[]             $remove     Tags to remove.
+	 * @return Result
+	 */
+	public function update_combined( $contact_id, array $fields, array $apply, array $remove ) {
+		return Result::error( Result::PERMANENT, __( 'unsupported: the FluentCRM adapter sends fields and tags in separate requests.', 'tagbridge' ) );
+	}
+
+	/**
+	 * False: the recordings show fields, attach_tags and detach_tags each working in a PUT, and
+	 * attach with detach together (67), but never fields and tags in one request, so the replay
+	 * server cannot vouch for it.
+	 *
+	 * @return bool
+	 */
+	public function supports_combined_update() {
+		return false;
+	}
+
+	/**
+	 * Every tag: slug => title.
+	 *
+	 * @return Result
+	 */
+	public function list_tags() {
+		$loaded = $this->load_tags();
+		if ( ! $loaded->is_ok() ) {
+			return $loaded;
+		}
+		return Result::ok( array_map( static fn( $tag ) => $tag[1], $this->tags ) );
+	}
+
+	/**
+	 * Standard contact columns, then the custom fields of `/custom-fields/contacts`.
+	 *
+	 * @return Result
+	 */
+	public function list_fields() {
+		$loaded = $this->load_custom_fields();
+		if ( ! $loaded->is_ok() ) {
+			return $loaded;
+		}
+		$fields = array();
+		foreach ( self::STANDARD_FIELDS as $key => $type ) {
+			$fields[ $key ] = array(
+				'label'    => ucwords( str_replace( '_', ' ', $key ) ),
+				'type'     => $type,
+				'crm_type' => $key,
+				'group'    => 'standard',
+			);
+		}
+		foreach ( $this->custom_fields as $slug => list( $label, $crm_type ) ) {
+			$fields[ $slug ] = array(
+				'label'    => $label,
+				'type'     => self::CUSTOM_TYPES[ $crm_type ] ?? 'raw',
+				'crm_type' => $crm_type,
+				'group'    => 'custom',
+			);
+		}
+		return Result::ok( $fields );
+	}
+
+	/**
+	 * GET /subscribers/{id}, optionally with custom values.
+	 *
+	 * @param mixed $contact_id Contact id.
+	 * @param bool  $custom     Whether to ask for custom values.
+	 * @return Result Value: the subscriber object.
+	 */
+	private function subscriber( $contact_id, $custom ) {
+		$id = self::check_id( $contact_id );
+		if ( $id instanceof Result ) {
+			return $id;
+		}
+		$result = $this->request( 'GET', '/subscribers/' . $id . ( $custom ? '?with%5B%5D=subscriber.custom_values' : '' ) );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		return is_array( $result->value['subscriber'] ?? null ) ? Result::ok( $result->value['subscriber'] ) : self::unexpected();
+	}
+
+	/**
+	 * Attaches or detaches tags by id and checks the answer's tags (the new state, 56, 57).
+	 *
+	 * @param mixed  $contact_id Contact id.
+	 * @param array  $tags       Tag slugs.
+	 * @param string $key        attach_tags or detach_tags.
+	 * @return Result
+	 */
+	private function change_tags( $contact_id, array $tags, $key ) {
+		$id = self::check_id( $contact_id );
+		if ( $id instanceof Result ) {
+			return $id;
+		}
+		if ( array() === $tags ) {
+			return Result::ok();
+		}
+		$ids = $this->tag_ids( $tags );
+		if ( $ids instanceof Result ) {
+			return $ids;
+		}
+		$result = $this->request( 'PUT', '/subscribers/' . $id, array( 'subscriber' => array( $key => array_values( $ids ) ) ) );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		$now   = self::tag_slugs( $result->value['contact'] ?? array() );
+		$wrong = 'attach_tags' === $key ? array_diff( array_keys( $ids ), $now ) : array_intersect( array_keys( $ids ), $now );
+		if ( array() !== $wrong ) {
+			/* translators: %s: tag slugs */
+			return Result::error( Result::PERMANENT, sprintf( __( 'FluentCRM answered OK but the contact\'s tags do not show the change for: %s.', 'tagbridge' ), implode( ', ', $wrong ) ) );
+		}
+		return Result::ok();
+	}
+
+	/**
+	 * Resolves tag slugs to FluentCRM ids.
+	 *
+	 * @param array $tags Tag slugs.
+	 * @return array<string, int>|Result Slug => id, or why not.
+	 */
+	private function tag_ids( array $tags ) {
+		foreach ( $tags as $tag ) {
+			if ( ! is_string( $tag ) || '' === trim( $tag ) ) {
+				return Result::error( Result::PERMANENT, __( 'Tags must be non-empty strings.', 'tagbridge' ) );
+			}
+		}
+		$loaded = $this->load_tags();
+		if ( ! $loaded->is_ok() ) {
+			return $loaded;
+		}
+		$ids     = array();
+		$unknown = array();
+		foreach ( $tags as $tag ) {
+			if ( isset( $this->tags[ $tag ] ) ) {
+				$ids[ $tag ] = $this->tags[ $tag ][0];
+			} else {
+				$unknown[] = '"' . $tag . '"';
+			}
+		}
+		if ( array() !== $unknown ) {
+			return Result::error(
+				Result::PERMANENT,
+				/* translators: %s: quoted tag names */
+				sprintf( __( 'FluentCRM has no tag with the slug %s. TagBridge matches tags by slug and does not create tags: create the tag in FluentCRM or use an existing slug.', 'tagbridge' ), implode( ', ', $unknown ) )
+			);
+		}
+		return $ids;
+	}
+
+	/**
+	 * Fetches every tag once: `all_tags=1` lists them all in one answer (09), whatever the page.
+	 *
+	 * @return Result
+	 */
+	private function load_tags() {
+		if ( null !== $this->tags ) {
+			return Result::ok();
+		}
+		$result = $this->request( 'GET', '/tags?all_tags=1&exclude_counts=1&per_page=1' );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		if ( ! isset( $result->value['all_tags'] ) || ! is_array( $result->value['all_tags'] ) ) {
+			return self::unexpected();
+		}
+		$this->tags = array();
+		foreach ( $result->value['all_tags'] as $tag ) {
+			if ( isset( $tag['id'], $tag['slug'] ) ) {
+				// Ids are strings in all_tags (09) and integers everywhere else; send integers (56).
+				$this->tags[ (string) $tag['slug'] ] = array( (int) $tag['id'], (string) ( $tag['title'] ?? $tag['slug'] ) );
+			}
+		}
+		return Result::ok();
+	}
+
+	/**
+	 * Fetches the custom field definitions once.
+	 *
+	 * @return Result
+	 */
+	private function load_custom_fields() {
+		if ( null !== $this->custom_fields ) {
+			return Result::ok();
+		}
+		$result = $this->request( 'GET', '/custom-fields/contacts' );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		if ( ! isset( $result->value['fields'] ) || ! is_array( $result->value['fields'] ) ) {
+			return self::unexpected();
+		}
+		$this->custom_fields = array();
+		foreach ( $result->value['fields'] as $field ) {
+			if ( isset( $field['slug'] ) ) {
+				$this->custom_fields[ (string) $field['slug'] ] = array( (string) ( $field['label'] ?? $field['slug'] ), (string) ( $field['type'] ?? '' ) );
+			}
+		}
+		return Result::ok();
+	}
+
+	/**
+	 * Splits fields into standard columns and `custom_values`, refusing what FluentCRM would take
+	 * silently but wrongly (unknown status, unknown custom field, nested values).
+	 *
+	 * @param array $fields CRM field => value.
+	 * @return array|Result The body, or why not.
+	 */
+	private function contact_body( array $fields ) {
+		$body   = array();
+		$custom = array();
+		foreach ( $fields as $key => $value ) {
+			if ( ! is_string( $key ) || '' === $key || ! self::is_plain_value( $value ) ) {
+				/* translators: %s: field name */
+				return Result::error( Result::PERMANENT, sprintf( __( 'Field %s must have a text, number, true/false or list value.', 'tagbridge' ), (string) $key ) );
+			}
+			if ( isset( self::STANDARD_FIELDS[ $key ] ) ) {
+				$body[ $key ] = $value;
+				continue;
+			}
+			$loaded = $this->load_custom_fields();
+			if ( ! $loaded->is_ok() ) {
+				return $loaded;
+			}
+			if ( ! isset( $this->custom_fields[ $key ] ) ) {
+				/* translators: %s: field name */
+				return Result::error( Result::PERMANENT, sprintf( __( 'FluentCRM has no contact field "%s".', 'tagbridge' ), $key ) );
+			}
+			// "" deletes a custom value (exchange 50); null means the same here.
+			$custom[ $key ] = null === $value ? '' : $value;
+		}
+		if ( isset( $body['status'] ) && ! in_array( $body['status'], self::STATUSES, true ) ) {
+			/* translators: 1: status given, 2: list of statuses */
+			return Result::error( Result::PERMANENT, sprintf( __( 'Unknown FluentCRM status "%1$s" (use one of: %2$s).', 'tagbridge' ), (string) $body['status'], implode( ', ', self::STATUSES ) ) );
+		}
+		if ( array() !== $custom ) {
+			$body['custom_values'] = $custom;
+		}
+		return $body;
+	}
+
+	/**
+	 * Sends one request and classifies the answer.
+	 *
+	 * @param string     $method HTTP method.
+	 * @param string     $path   Path below the API base, with its query.
+	 * @param array|null $body   JSON body.
+	 * @return Result Value: the decoded JSON answer.
+	 */
+	private function request( $method, $path, $body = null ) {
+		$args = array(
+			'method'      => $method,
+			'timeout'     => self::TIMEOUT,
+			// A redirect would turn a PUT into a GET; report it instead of following it.
+			'redirection' => 0,
+			'headers'     => array(
+				'Accept'        => 'application/json',
+				'Authorization' => 'Basic ' . base64_encode( $this->username . ':' . $this->password ), // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode -- HTTP Basic auth.
+			),
+		);
+		if ( null !== $body ) {
+			$json = wp_json_encode( $body );
+			if ( false === $json ) {
+				return Result::error( Result::PERMANENT, __( 'The values to send are not valid UTF-8.', 'tagbridge' ) );
+			}
+			$args['headers']['Content-Type'] = 'application/json';
+			$args['body']                    = $json;
+		}
+		return $this->classify( wp_remote_request( $this->site . self::REST_PATH . $path, $args ) );
+	}
+
+	/**
+	 * Turns an HTTP answer into a Result (see Result for what each failure means to the outbox).
+	 *
+	 * @param array|WP_Error $response The WordPress HTTP API's answer.
+	 * @return Result
+	 */
+	private function classify( $response ) {
+		if ( is_wp_error( $response ) ) {
+			return $this->unreachable( $response );
+		}
+		$status = (int) wp_remote_retrieve_response_code( $response );
+		$json   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		if ( $status >= 200 && $status < 300 && is_array( $json ) ) {
+			return Result::ok( $json );
+		}
+		if ( 401 === $status ) {
+			return Result::error( Result::AUTH_FAILED, __( 'FluentCRM refused the credentials: wrong username or application password.', 'tagbridge' ) );
+		}
+		if ( 403 === $status ) {
+			return Result::error( Result::AUTH_FAILED, __( 'FluentCRM refused the request: the user lacks FluentCRM permission.', 'tagbridge' ) );
+		}
+		if ( 429 === $status ) {
+			return Result::error( Result::RATE_LIMITED, __( 'FluentCRM\'s site asked TagBridge to slow down (HTTP 429).', 'tagbridge' ), self::retry_after( $response ) );
+		}
+		if ( $status >= 500 ) {
+			/* translators: %d: HTTP status */
+			return Result::error( Result::TRANSIENT, sprintf( __( 'FluentCRM\'s site failed with HTTP %d.', 'tagbridge' ), $status ) );
+		}
+		if ( $status >= 300 && $status < 400 ) {
+			/* translators: 1: HTTP status, 2: redirect target */
+			return Result::error( Result::PERMANENT, sprintf( __( 'The FluentCRM address redirects (HTTP %1$d to %2$s): enter the address it redirects to.', 'tagbridge' ), $status, esc_url_raw( (string) wp_remote_retrieve_header( $response, 'location' ) ) ) );
+		}
+		if ( ! is_array( $json ) ) {
+			/* translators: 1: site address, 2: HTTP status */
+			return Result::error( Result::PERMANENT, sprintf( __( '%1$s did not answer like a WordPress REST API (HTTP %2$d without JSON): check the site address.', 'tagbridge' ), $this->site, $status ) );
+		}
+		if ( 404 === $status && 'rest_no_route' === ( $json['code'] ?? '' ) ) {
+			/* translators: %s: site address */
+			return Result::error( Result::PERMANENT, sprintf( __( '%s is a WordPress site but has no FluentCRM REST API (rest_no_route): is FluentCRM installed and active there?', 'tagbridge' ), $this->site ) );
+		}
+		$message = self::error_text( $json );
+		// Not found by meaning: 422 on reads, 404 with a model message on writes (README, surprise 2).
+		if ( ( 422 === $status && 'Subscriber not found' === $message ) || ( 404 === $status && 0 === strpos( $message, 'No query results' ) ) ) {
+			return Result::error( Result::NOT_FOUND, __( 'FluentCRM has no such contact.', 'tagbridge' ) );
+		}
+		if ( 422 === $status && isset( $json['email']['unique'] ) ) {
+			return Result::error( Result::DUPLICATE, __( 'FluentCRM already has a contact with this email address.', 'tagbridge' ) );
+		}
+		/* translators: 1: HTTP status, 2: FluentCRM's message */
+		return Result::error( Result::PERMANENT, sprintf( __( 'FluentCRM refused the request (HTTP %1$d): %2$s', 'tagbridge' ), $status, $message ) );
+	}
+
+	/**
+	 * Explains a request that got no HTTP answer.
+	 *
+	 * @param WP_Error $error From the WordPress HTTP API.
+	 * @return Result
+	 */
+	private function unreachable( WP_Error $error ) {
+		$host = (string) wp_parse_url( $this->site, PHP_URL_HOST );
+		$text = $error->get_error_message();
+		if ( 'http_request_not_executed' === $error->get_error_code() ) {
+			/* translators: %s: host name */
+			return Result::error( Result::PERMANENT, sprintf( __( 'This site blocks outgoing requests to %s (WP_HTTP_BLOCK_EXTERNAL).', 'tagbridge' ), $host ) );
+		}
+		if ( false !== stripos( $text, 'resolve host' ) ) {
+			/* translators: %s: host name */
+			$why = sprintf( __( 'the host name %s could not be resolved (DNS)', 'tagbridge' ), $host );
+		} elseif ( false !== stripos( $text, 'refused' ) || false !== stripos( $text, 'connect to' ) ) {
+			/* translators: %s: host name */
+			$why = sprintf( __( 'the connection to %s was refused (nothing answers at that address and port)', 'tagbridge' ), $host );
+		} elseif ( false !== stripos( $text, 'timed out' ) ) {
+			/* translators: 1: host name, 2: seconds */
+			$why = sprintf( __( '%1$s did not answer within %2$d seconds', 'tagbridge' ), $host, self::TIMEOUT );
+		} else {
+			$why = $text;
+		}
+		/* translators: %s: the reason */
+		return Result::error( Result::TRANSIENT, sprintf( __( 'Could not reach FluentCRM: %s.', 'tagbridge' ), $why ) );
+	}
+
+	/**
+	 * Seconds from a Retry-After header (seconds or an HTTP date), or null.
+	 *
+	 * @param array $response HTTP answer.
+	 * @return int|null
+	 */
+	private static function retry_after( $response ) {
+		$value = trim( (string) wp_remote_retrieve_header( $response, 'retry-after' ) );
+		if ( ctype_digit( $value ) ) {
+			return (int) $value;
+		}
+		$when = '' === $value ? false : strtotime( $value );
+		return false === $when ? null : max( 0, $when - time() );
+	}
+
+	/**
+	 * One line from any of the three error shapes (README, surprise 3).
+	 *
+	 * @param array $json Decoded error answer.
+	 * @return string
+	 */
+	private static function error_text( array $json ) {
+		if ( isset( $json['message'] ) && is_string( $json['message'] ) ) {
+			return wp_strip_all_tags( $json['message'] ) . ( isset( $json['code'] ) && is_string( $json['code'] ) ? ' (' . $json['code'] . ')' : '' );
+		}
+		$parts = array();
+		foreach ( $json as $field => $rules ) {
+			if ( is_array( $rules ) ) {
+				$parts[] = $field . ': ' . implode( ' ', array_filter( $rules, 'is_string' ) );
+			}
+		}
+		return implode( '; ', $parts );
+	}
+
+	/**
+	 * The slugs of a contact's tags.
+	 *
+	 * @param array $contact Subscriber or contact object.
+	 * @return string[]
+	 */
+	private static function tag_slugs( $contact ) {
+		$tags = isset( $contact['tags'] ) && is_array( $contact['tags'] ) ? $contact['tags'] : array();
+		return array_values( array_filter( array_map( static fn( $tag ) => is_array( $tag ) ? (string) ( $tag['slug'] ?? '' ) : '', $tags ), 'strlen' ) );
+	}
+
+	/**
+	 * Values FluentCRM stores: scalars, null, or a list of scalars (checkboxes).
+	 *
+	 * @param mixed $value Value.
+	 * @return bool
+	 */
+	private static function is_plain_value( $value ) {
+		if ( is_array( $value ) ) {
+			return array_is_list( $value ) && array() === array_filter( $value, static fn( $v ) => ! is_scalar( $v ) );
+		}
+		return null === $value || is_scalar( $value );
+	}
+
+	/**
+	 * Refuses what is not an email address, before any request.
+	 *
+	 * @param mixed $email Email.
+	 * @return Result|null
+	 */
+	private static function check_email( $email ) {
+		if ( is_string( $email ) && is_email( $email ) ) {
+			return null;
+		}
+		return Result::error( Result::PERMANENT, __( 'A contact needs a valid email address.', 'tagbridge' ) );
+	}
+
+	/**
+	 * A contact id as FluentCRM's positive integer; 0 would hit the email lookup route.
+	 *
+	 * @param mixed $contact_id Contact id.
+	 * @return string|Result
+	 */
+	private static function check_id( $contact_id ) {
+		$id = is_int( $contact_id ) ? (string) $contact_id : $contact_id;
+		if ( is_string( $id ) && ctype_digit( $id ) && (int) $id > 0 ) {
+			return (string) (int) $id;
+		}
+		return Result::error( Result::PERMANENT, __( 'A FluentCRM contact id is a positive number.', 'tagbridge' ) );
+	}
+
+	/**
+	 * An answer of a shape the recordings never showed.
+	 *
+	 * @return Result
+	 */
+	private static function unexpected() {
+		return Result::error( Result::PERMANENT, __( 'FluentCRM answered in an unexpected shape.', 'tagbridge' ) );
+	}
+}
