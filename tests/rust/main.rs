@@ -1,5 +1,6 @@
 //! Core scenarios and properties, run with plain `cargo test` (no PHP involved).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fields;
 mod reconcile;
 mod settings;
