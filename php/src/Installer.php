@@ -57,5 +57,6 @@ final class Installer {
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		delete_option( SettingsStore::OPTION );
 		delete_option( self::VERSION_OPTION );
+		delete_metadata( 'user', 0, \TagBridge\Fields\FieldPush::SNAPSHOT_META, '', true );
 	}
 }

@@ -8,6 +8,10 @@
 namespace TagBridge;
 
 use TagBridge\Engine\Engine;
+use TagBridge\Fields\ContactFieldsPage;
+use TagBridge\Fields\Discovery;
+use TagBridge\Fields\FieldPush;
+use TagBridge\Fields\UserFields;
 use TagBridge\Rest\SettingsController;
 use TagBridge\Roles\PlanApplier;
 use TagBridge\Roles\RoleTagSync;
@@ -65,6 +69,13 @@ final class Plugin {
 	public $sync;
 
 	/**
+	 * Field push points.
+	 *
+	 * @var FieldPush
+	 */
+	public $fields;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -73,6 +84,7 @@ final class Plugin {
 		$this->tags     = new TagStore();
 		$this->roles    = new RoleWatcher();
 		$this->sync     = new RoleTagSync( $this->engine, $this->settings, $this->tags, new PlanApplier( $this->tags, $this->roles ) );
+		$this->fields   = new FieldPush( $this->engine, $this->settings, new UserFields() );
 	}
 
 	/**
@@ -100,6 +112,20 @@ final class Plugin {
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
 		add_action( 'deleted_user', array( $plugin->tags, 'forget_user' ) );
 		add_action( 'rest_api_init', array( new SettingsController( $plugin->settings ), 'register_routes' ) );
+		$plugin->fields->register();
+		add_action( 'shutdown', array( $plugin, 'push_fields' ), 5 );
+		if ( is_admin() ) {
+			( new ContactFieldsPage( $plugin->settings, new Discovery() ) )->register();
+		}
+	}
+
+	/**
+	 * At shutdown: plans the field changes of every user marked in this request.
+	 */
+	public function push_fields() {
+		// Outbox (issue 7): enqueue each user's payload from flush() here, and call
+		// $this->fields->acknowledge( $user_id, $payload ) once the CRM accepted it.
+		$this->fields->flush();
 	}
 
 	/**

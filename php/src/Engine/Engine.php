@@ -49,4 +49,17 @@ final class Engine {
 	public function plan( $version, array $user, array $event ) {
 		return tagbridge_plan( $version, $user, $event );
 	}
+
+	/**
+	 * Plans a push of one user's mapped fields against the last acknowledged snapshot.
+	 *
+	 * @param string $version  Compiled settings version.
+	 * @param array  $values   WordPress key => value.
+	 * @param array  $snapshot CRM field => value last pushed.
+	 * @param array  $context  Site offset and optional format profile.
+	 * @return array{payload: array, log: list<array>}
+	 */
+	public function fields_push( $version, array $values, array $snapshot, array $context ) {
+		return tagbridge_fields_push( $version, $values, $snapshot, $context );
+	}
 }
