@@ -147,7 +147,12 @@ final class FieldPush {
 			if ( null === $values ) {
 				continue;
 			}
-			$plan = $this->engine->fields_push( $version, $values, $this->snapshot( $user_id ), $context );
+			try {
+				$plan = $this->engine->fields_push( $version, $values, $this->snapshot( $user_id ), $context );
+			} catch ( \TagBridge\Ext\Exception $e ) {
+				// Runs at shutdown: a refused user (e.g. a corrupt snapshot) must not break the request.
+				continue;
+			}
 			if ( $plan['payload'] ) {
 				$payloads[ $user_id ] = $plan['payload'];
 			}
