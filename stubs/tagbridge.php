@@ -96,6 +96,37 @@ namespace {
 	 * @throws \TagBridge\Ext\InputException when a number is negative or the failure is unknown.
 	 */
 	function tagbridge_outbox_schedule(int $key, int $attempt, string $failure, ?int $retry_after = null): array {}
+
+	/**
+	 * Plans a push of one user's mapped fields: formats each push-enabled field for the CRM and keeps
+	 * only those that differ from the snapshot of the last successful push. Values that cannot be
+	 * formatted (or read: not UTF-8, objects) are left out and named in the log.
+	 *
+	 * @param string $version A compiled settings version (see tagbridge_compile_settings()).
+	 * @param array $values WordPress key => current value (user field or meta, as stored).
+	 * @param array $snapshot CRM field => value last pushed successfully (`[]` before the first push).
+	 * @param array $context `['site_offset' => int seconds east of UTC, 'format' => ?array CRM format profile]`.
+	 * @return array{payload: array<string, mixed>, log: list<array{key: string, crm_field: string, code: string, message: string}>}
+	 * @throws \TagBridge\Ext\NotCompiledException when `$version` is not compiled in this process.
+	 * @throws \TagBridge\Ext\InputException when the arrays are malformed.
+	 */
+	function tagbridge_fields_push(string $version, mixed $values, mixed $snapshot, mixed $context): array {}
+
+	/**
+	 * Plans a pull into one user: parses each pull-enabled CRM field back into what its source plugin
+	 * stores, and returns only the writes that change something. Blank CRM values, protected keys
+	 * (passwords, roles, capabilities, an existing user's login) and protected users are never
+	 * written; each skip is named in the log.
+	 *
+	 * @param string $version A compiled settings version.
+	 * @param array $crm_values CRM field => value as the CRM returned it.
+	 * @param array $current WordPress key => current value of the user.
+	 * @param array $context `['site_offset' => int, 'format' => ?array, 'user' => ['exists' => bool, 'roles' => list<string>, 'caps' => list<string>]]`.
+	 * @return array{writes: array<string, mixed>, log: list<array{key: string, crm_field: string, code: string, message: string}>}
+	 * @throws \TagBridge\Ext\NotCompiledException when `$version` is not compiled in this process.
+	 * @throws \TagBridge\Ext\InputException when the arrays are malformed.
+	 */
+	function tagbridge_fields_pull(string $version, mixed $crm_values, mixed $current, mixed $context): array {}
 }
 
 namespace TagBridge\Ext {

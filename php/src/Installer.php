@@ -76,5 +76,6 @@ final class Installer {
 		wp_clear_scheduled_hook( ReconcileJob::CRON_HOOK );
 		delete_option( self::VERSION_OPTION );
 		Connection::forget();
+		delete_metadata( 'user', 0, \TagBridge\Fields\FieldPush::SNAPSHOT_META, '', true );
 	}
 }

@@ -15,6 +15,10 @@ use TagBridge\Integrations\Members;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Rest\ReconcileController;
 use TagBridge\Rest\ConnectionController;
+use TagBridge\Fields\ContactFieldsPage;
+use TagBridge\Fields\Discovery;
+use TagBridge\Fields\FieldPush;
+use TagBridge\Fields\UserFields;
 use TagBridge\Rest\SettingsController;
 use TagBridge\Roles\BulkRoleWriter;
 use TagBridge\Roles\DeletedRoles;
@@ -135,6 +139,13 @@ final class Plugin {
 	public $runner;
 
 	/**
+	 * Field push points.
+	 *
+	 * @var FieldPush
+	 */
+	public $fields;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -153,6 +164,7 @@ final class Plugin {
 		$this->runner = new Runner( $this->outbox, new Deliverer( array( Connection::class, 'crm' ), $this->outbox, $this->engine, $this->log ), $this->log, array( Connection::class, 'is_site_moved' ) );
 
 		$this->embedded_crm = new EmbeddedCrm( $this->tags, $this->sync );
+		$this->fields       = new FieldPush( $this->engine, $this->settings, new UserFields() );
 	}
 
 	/**
@@ -201,6 +213,34 @@ final class Plugin {
 			( new OutboxScreen( $plugin->outbox ) )->register();
 			( new LogScreen( $plugin->log ) )->register();
 			( new ConnectionPage() )->register();
+			( new ContactFieldsPage( $plugin->settings, new Discovery() ) )->register();
+		}
+
+		// Fields: planned once per user at shutdown (after the role watcher, priority 1), queued in
+		// the outbox (which delivers at priority 50), acknowledged when the CRM took them.
+		$plugin->fields->register();
+		add_action( 'shutdown', array( $plugin, 'push_fields' ), 5 );
+		add_action( 'tagbridge_outbox_delivered', array( $plugin, 'fields_delivered' ), 10, 2 );
+	}
+
+	/**
+	 * At shutdown: queues the changed mapped fields of every user marked in this request.
+	 */
+	public function push_fields() {
+		foreach ( $this->fields->flush() as $user_id => $payload ) {
+			$this->outbox->enqueue( $user_id, array( 'fields' => $payload ) );
+		}
+	}
+
+	/**
+	 * A delivery reached the CRM: its fields become the snapshot the next push is diffed against.
+	 *
+	 * @param int   $user_id User.
+	 * @param array $change  The delivered change (fields, apply_tags, remove_tags).
+	 */
+	public function fields_delivered( $user_id, $change ) {
+		if ( ! empty( $change['fields'] ) ) {
+			$this->fields->acknowledge( (int) $user_id, $change['fields'] );
 		}
 	}
 

@@ -1,6 +1,8 @@
 //! The field map: which WordPress keys travel to which CRM fields, with which type and direction.
 
+use super::countries;
 use super::error::{Error, Result};
+use super::format_profile::FormatProfile;
 use super::reader::Node;
 use super::settings::MAX_NAME;
 use std::collections::BTreeMap;
@@ -102,7 +104,8 @@ pub enum Source {
 }
 
 impl Source {
-    fn parse(name: &str) -> Option<Self> {
+    /// The source named `name` in settings.
+    pub fn parse(name: &str) -> Option<Self> {
         match name {
             "wordpress" => Some(Self::WordPress),
             "ultimate_member" => Some(Self::UltimateMember),
@@ -184,6 +187,18 @@ pub(crate) fn read_fields(node: Node<'_>) -> Result<Vec<FieldMapping>> {
         if let Some((_, why)) = FORBIDDEN_KEYS.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)) {
             return Err(Error::settings(key_child.node().path(), format!("{key:?} cannot be mapped: {why}")));
         }
+        if direction.pushes() {
+            if let Some(first) =
+                out.iter().position(|f: &FieldMapping| f.direction.pushes() && f.crm_field == crm_field)
+            {
+                return Err(Error::settings(
+                    n.path(),
+                    format!(
+                        "CRM field {crm_field:?} already receives fields[{first}]; two pushed keys would overwrite each other"
+                    ),
+                ));
+            }
+        }
         if let Some(first) = seen.insert(key.clone(), i) {
             return Err(Error::settings(
                 n.path(),
@@ -192,5 +207,38 @@ pub(crate) fn read_fields(node: Node<'_>) -> Result<Vec<FieldMapping>> {
         }
         out.push(FieldMapping { key, crm_field, field_type, direction, source });
     }
+    Ok(out)
+}
+
+/// How mapped fields are synced: the default format profile, the country assumed for national
+/// telephone numbers, and whether pulls may write to protected users (administrators).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldSync {
+    /// Format profile used when the CRM adapter brings none.
+    pub format: FormatProfile,
+    /// ISO alpha-2 code used for national telephone numbers when a user has no country field.
+    pub default_country: Option<String>,
+    /// Whether CRM values may be written to users holding a protected capability.
+    pub pull_protected_users: bool,
+}
+
+pub(crate) fn read_field_sync(node: Node<'_>) -> Result<FieldSync> {
+    let mut out = FieldSync::default();
+    let mut o = node.object()?;
+    if let Some(f) = o.get("format") {
+        out.format = FormatProfile::read(f.node())?;
+    }
+    if let Some(c) = o.get("default_country") {
+        let n = c.node();
+        let code = n.str()?;
+        match countries::find(code) {
+            Some((alpha2, _, _)) if code.trim().len() == 2 => out.default_country = Some(alpha2.to_string()),
+            _ => return Err(n.error(format!("{code:?} is not an ISO 3166-1 alpha-2 country code"))),
+        }
+    }
+    if let Some(p) = o.get("pull_protected_users") {
+        out.pull_protected_users = p.node().bool()?;
+    }
+    o.finish()?;
     Ok(out)
 }

@@ -6,9 +6,15 @@
 #![forbid(unsafe_code)]
 
 pub mod cache;
+pub mod calendar;
+pub mod countries;
 pub mod error;
 pub mod facts;
+pub mod field_format;
+pub mod field_plan;
 pub mod fields;
+pub mod format_profile;
+pub mod phone;
 pub mod plan;
 pub mod reader;
 pub mod reconcile;

@@ -5,7 +5,7 @@
 //! planners need (role → tag, tag → roles, protected roles), so deciding never fails.
 
 use super::error::{Error, ErrorKind, Result};
-use super::fields::{FieldMapping, read_fields};
+use super::fields::{FieldMapping, FieldSync, read_field_sync, read_fields};
 use super::reader::Node;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -120,6 +120,8 @@ pub struct Settings {
     pub fallback_role: Option<String>,
     /// Field map.
     pub fields: Vec<FieldMapping>,
+    /// How mapped fields are formatted and pulled.
+    pub field_sync: FieldSync,
     /// Non-fatal notes for the owner (a protected role linked without being allowed, ...).
     pub warnings: Vec<String>,
     role_to_tag: BTreeMap<String, usize>,
@@ -277,6 +279,11 @@ fn compile(raw: &Value, site: &Site) -> Result<Settings> {
         None => Vec::new(),
     };
 
+    let field_sync = match obj.get("field_sync") {
+        Some(f) => read_field_sync(f.node())?,
+        None => FieldSync::default(),
+    };
+
     obj.finish()?;
     Ok(Settings {
         role_links,
@@ -285,6 +292,7 @@ fn compile(raw: &Value, site: &Site) -> Result<Settings> {
         allowed_protected_roles,
         fallback_role,
         fields,
+        field_sync,
         warnings,
         role_to_tag,
         tag_to_link,

@@ -208,3 +208,33 @@ pub fn to_array(value: &Value) -> ZBox<ZendHashTable> {
         _ => ZendHashTable::new(),
     }
 }
+
+/// Reads a PHP array of key → value where each value is read on its own: a value that cannot be
+/// read (not UTF-8, an object, too large) becomes `Err(reason)` for its key, so one bad field is
+/// reported alone instead of failing the call. The array itself and its keys must be sound.
+pub fn entries_lenient(
+    zv: &Zval,
+    root: &str,
+    limits: Limits,
+    max_entries: usize,
+) -> Result<std::collections::BTreeMap<String, Result<Value, String>>, Error> {
+    let Some(ht) = zv.dereference().array() else {
+        return Err(Error::input(root, format!("must be an array, got {}", zv.dereference().get_type())));
+    };
+    if ht.len() > max_entries {
+        return Err(Error::input(root, format!("has more than {max_entries} entries")));
+    }
+    let mut out = std::collections::BTreeMap::new();
+    let mut it = Iter::new(ht);
+    while let Some((key, value)) = it.next_zval() {
+        let key_text = match key.long() {
+            Some(i) => i.to_string(),
+            None => Reader { limits, nodes: 0, path: Vec::new() }
+                .string(root, &key)
+                .map_err(|e| Error::input(e.path, format!("has a key that {}", e.message)))?,
+        };
+        let mut reader = Reader { limits, nodes: 0, path: vec![format!("[{key_text}]")] };
+        out.insert(key_text, reader.read(root, value, 1).map_err(|e| e.message));
+    }
+    Ok(out)
+}

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod convert;
 pub mod errors;
+pub mod fields;
 pub mod info;
 pub mod outbox;
 pub mod reconcile;

@@ -1,6 +1,7 @@
 //! Core scenarios and properties, run with plain `cargo test` (no PHP involved).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fields;
 mod outbox;
 mod reconcile;
 mod settings;

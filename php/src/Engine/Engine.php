@@ -86,4 +86,17 @@ final class Engine {
 	public function schedule( $key, $attempt, $failure, $retry_after ) {
 		return tagbridge_outbox_schedule( (int) $key, (int) $attempt, (string) $failure, null === $retry_after ? null : (int) $retry_after );
 	}
+
+	/**
+	 * Plans a push of one user's mapped fields against the last acknowledged snapshot.
+	 *
+	 * @param string $version  Compiled settings version.
+	 * @param array  $values   WordPress key => value.
+	 * @param array  $snapshot CRM field => value last pushed.
+	 * @param array  $context  Site offset and optional format profile.
+	 * @return array{payload: array, log: list<array>}
+	 */
+	public function fields_push( $version, array $values, array $snapshot, array $context ) {
+		return tagbridge_fields_push( $version, $values, $snapshot, $context );
+	}
 }
