@@ -188,7 +188,7 @@ final class Plugin {
 		Installer::maybe_upgrade();
 		$plugin->roles->register( array( $plugin->sync, 'roles_changed' ) );
 
-		# Actions
+		// Core hooks.
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
 		add_action( 'deleted_user', array( $plugin->tags, 'forget_user' ) );
 		add_action( 'rest_api_init', array( new SettingsController( $plugin->settings ), 'register_routes' ) );
