@@ -43,6 +43,17 @@ count_phpunit() {
     fi
 }
 
+# Counts from a plain closing line ("browser: N passed, M failed"); a run without one counts as a failure.
+count_plain() {
+    local line
+    line=$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+    else
+        failed=$((failed + 1))
+    fi
+}
+
 # Runs one PHPUnit configuration with the extension loaded and adds its counts; a run that fails
 # without reporting a failure (a crash) still counts as one.
 run_phpunit() {
@@ -78,7 +89,7 @@ step "Building the extension"
 cargo build --release --locked
 
 step "PHP: lint the plugin, the stubs and the tests"
-find php stubs tests/php tests/testbed tests/fluentcrm -name '*.php' -print0 2>/dev/null | xargs -0 -n 1 php -l >/dev/null
+find php stubs tests/php tests/testbed tests/fluentcrm tests/browser bench -name '*.php' -not -path '*/node_modules/*' -print0 2>/dev/null | xargs -0 -n 1 php -l >/dev/null
 
 step "PHPUnit: the binding (extension alone)"
 run_phpunit unit tests/php/unit.xml
@@ -91,6 +102,10 @@ export TB_SITE_DIR="$TB_ROOT/sites/$SITE" TB_SITE_URL="http://127.0.0.1:$PORT"
 
 step "PHPUnit: the plugin inside real WordPress"
 run_phpunit integration tests/php/integration.xml
+
+step "Browser: the admin screens in headless Chromium (Debian's chromium, puppeteer-core)"
+tests/browser/run.sh 2>&1 | tee "$LOGS/browser.log" || true
+count_plain "$LOGS/browser.log"
 
 printf '\n'
 echo "tests: $passed passed, $failed failed"

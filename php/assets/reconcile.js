@@ -11,6 +11,8 @@
 	}
 	var apiFetch = window.wp.apiFetch;
 	var el = function ( id ) { return document.getElementById( id ); };
+	// wp-admin's .button and .widefat rules override the hidden attribute, so toggle display.
+	var toggle = function ( id, visible ) { el( id ).style.display = visible ? '' : 'none'; };
 	var dryRunId = null;
 	var format = function ( text ) {
 		var args = Array.prototype.slice.call( arguments, 1 );
@@ -42,14 +44,14 @@
 				body.appendChild( tr );
 			} );
 		} );
-		table.hidden = ! body.children.length;
+		toggle( 'tagbridge-counts', body.children.length > 0 );
 	};
 	var show = function ( job ) {
 		var progress = el( 'tagbridge-progress' );
 		var status = el( 'tagbridge-status' );
 		var running = job && 'running' === job.status;
-		progress.hidden = ! job;
-		el( 'tagbridge-cancel' ).hidden = ! running;
+		toggle( 'tagbridge-progress', !! job );
+		toggle( 'tagbridge-cancel', running );
 		el( 'tagbridge-dry-run' ).disabled = running;
 		el( 'tagbridge-apply' ).disabled = true;
 		if ( ! job ) {

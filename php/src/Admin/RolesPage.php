@@ -233,9 +233,9 @@ final class RolesPage {
 		}
 		echo '<p><button type="button" class="button" id="tagbridge-dry-run">' . esc_html__( 'Dry run', 'tagbridge' ) . '</button> ';
 		echo '<button type="button" class="button button-primary" id="tagbridge-apply" disabled>' . esc_html__( 'Apply', 'tagbridge' ) . '</button> ';
-		echo '<button type="button" class="button" id="tagbridge-cancel" hidden>' . esc_html__( 'Cancel', 'tagbridge' ) . '</button></p>';
-		echo '<p><progress id="tagbridge-progress" max="100" value="0" hidden></progress> <span id="tagbridge-status" role="status"></span></p>';
-		echo '<table class="widefat striped" id="tagbridge-counts" hidden style="max-width:48em"><tbody></tbody></table>';
+		echo '<button type="button" class="button" id="tagbridge-cancel" style="display:none">' . esc_html__( 'Cancel', 'tagbridge' ) . '</button></p>';
+		echo '<p><progress id="tagbridge-progress" max="100" value="0" style="display:none"></progress> <span id="tagbridge-status" role="status"></span></p>';
+		echo '<table class="widefat striped" id="tagbridge-counts" style="display:none;max-width:48em"><tbody></tbody></table>';
 		echo '</fieldset>';
 	}
 }
