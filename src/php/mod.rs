@@ -8,3 +8,4 @@ pub mod info;
 pub mod outbox;
 pub mod reconcile;
 pub mod settings;
+pub mod webhook;

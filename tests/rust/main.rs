@@ -4,3 +4,4 @@
 mod outbox;
 mod reconcile;
 mod settings;
+mod webhook;
