@@ -86,4 +86,15 @@ final class Engine {
 	public function schedule( $key, $attempt, $failure, $retry_after ) {
 		return tagbridge_outbox_schedule( (int) $key, (int) $attempt, (string) $failure, null === $retry_after ? null : (int) $retry_after );
 	}
+
+	/**
+	 * Validates one inbound webhook.
+	 *
+	 * @param array  $params Query (and form) parameters.
+	 * @param string $body   Raw body.
+	 * @return array `{ok: true, request}` or `{ok: false, error: {code, status, path, message}}`.
+	 */
+	public function webhook_parse( array $params, $body ) {
+		return tagbridge_webhook_parse( $params, (string) $body );
+	}
 }
