@@ -182,10 +182,10 @@ final class Plugin {
 
 		$this->embedded_crm = new EmbeddedCrm( $this->tags, $this->sync );
 
-		$this->webhooks       = new Queue();
-		$importer             = new UserImporter( $this->settings );
-		$processor            = new Processor( array( Connection::class, 'crm' ), $importer, $this->sync, $this->tags, $this->outbox, $this->roles );
-		$this->webhook_runner = new WebhookRunner( $this->webhooks, $processor, $this->log, array( $this->runner, 'key' ) );
+		$this->webhooks         = new Queue();
+		$importer               = new UserImporter( $this->settings );
+		$processor              = new Processor( array( Connection::class, 'crm' ), $importer, $this->sync, $this->tags, $this->outbox, $this->roles );
+		$this->webhook_runner   = new WebhookRunner( $this->webhooks, $processor, $this->log, array( $this->runner, 'key' ) );
 		$this->webhook_endpoint = new Endpoint( $this->engine, new Authenticator(), $this->webhooks, $this->webhook_runner, $importer, $this->log );
 	}
 
