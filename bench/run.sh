@@ -17,7 +17,14 @@ PORT=${TB_BENCH_PORT:-8095}
 "$TESTBED" deps >/dev/null
 cargo build --release --locked 2>&1 | tail -n 1
 "$TESTBED" db-start >/dev/null
+"$TESTBED" stop bench >/dev/null
 "$TESTBED" site bench "$PORT" >/dev/null
+# The webhook burst needs the site served, with enough workers for its concurrency.
+if [[ $NAME == webhooks ]]; then
+    TB_SERVER_WORKERS=${TB_SERVER_WORKERS:-16} "$TESTBED" serve bench "$PORT" >/dev/null
+    export TB_BENCH_URL="http://127.0.0.1:$PORT"
+    trap '"$TESTBED" stop bench >/dev/null' EXIT
+fi
 printf 'machine: %s cores, %s; PHP %s; MariaDB %s\n' "$(nproc)" "$(uname -m)" "$(php -r 'echo PHP_VERSION;')" \
     "$("$TESTBED" php bench -r 'require getenv("TB_SITE_DIR") . "/wp-load.php"; echo $GLOBALS["wpdb"]->db_version();')"
 "$TESTBED" php bench -d memory_limit=1024M "bench/$NAME.php" "$@"

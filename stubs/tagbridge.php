@@ -127,6 +127,17 @@ namespace {
 	 * @throws \TagBridge\Ext\InputException when the arrays are malformed.
 	 */
 	function tagbridge_fields_pull(string $version, mixed $crm_values, mixed $current, mixed $context): array {}
+
+	/**
+	 * Validates one inbound webhook (after the plugin authenticated it): action, parameters, email
+	 * and role slug syntax, tags, fields, body size, UTF-8, JSON shape and depth. Never throws for
+	 * bad input: a refused webhook is an expected outcome with the HTTP status to answer.
+	 *
+	 * @param array $params Query (and form) parameters, unslashed; `key` and `rest_route` are ignored.
+	 * @param string $body The raw request body: empty or a JSON object.
+	 * @return array{ok: bool, request?: array{action: string, contact_id: ?string, email: ?string, first_name: ?string, last_name: ?string, role: ?string, send_notification: ?bool, tags: ?list<string>, fields: array<string, mixed>, ignored: list<string>, contact_key: string}, error?: array{code: string, status: int, path: string, message: string}}
+	 */
+	function tagbridge_webhook_parse(mixed $params, mixed $body): array {}
 }
 
 namespace TagBridge\Ext {

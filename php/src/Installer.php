@@ -15,6 +15,10 @@ use TagBridge\Tags\TagStore;
 use TagBridge\Crm\EmbeddedCrm;
 use TagBridge\Log\Logger;
 use TagBridge\Outbox\Outbox;
+use TagBridge\Webhook\Authenticator;
+use TagBridge\Webhook\Queue;
+use TagBridge\Webhook\Secret;
+use TagBridge\Webhook\UserImporter;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -24,7 +28,7 @@ defined( 'ABSPATH' ) || exit;
 final class Installer {
 
 	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 3;
+	const DB_VERSION = 4;
 
 	/** Option holding the installed data layout version. */
 	const VERSION_OPTION = 'tagbridge_db_version';
@@ -52,6 +56,8 @@ final class Installer {
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 		dbDelta( TagStore::schema() );
 		dbDelta( array_merge( Outbox::schema(), EmbeddedCrm::schema(), array( Logger::schema() ) ) );
+		dbDelta( array( Queue::schema(), Authenticator::schema() ) );
+		Secret::get();
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
 		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
 	}
@@ -65,6 +71,13 @@ final class Installer {
 		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table() ) as $table ) {
 			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		}
+		foreach ( array( Queue::table(), Authenticator::table() ) as $table ) {
+			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
+		}
+		foreach ( array( Secret::OPTION, UserImporter::OPTION, 'tagbridge_webhook_runner_beat' ) as $option ) {
+			delete_option( $option );
+		}
+		wp_clear_scheduled_hook( 'tagbridge_webhook_run' );
 		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key' ) as $option ) {
 			delete_option( $option );
 		}

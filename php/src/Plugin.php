@@ -39,6 +39,13 @@ use TagBridge\Outbox\Deliverer;
 use TagBridge\Outbox\Outbox;
 use TagBridge\Outbox\Runner;
 use TagBridge\Outbox\TagListener;
+use TagBridge\Admin\WebhooksPage;
+use TagBridge\Webhook\Authenticator;
+use TagBridge\Webhook\Endpoint;
+use TagBridge\Webhook\Processor;
+use TagBridge\Webhook\Queue;
+use TagBridge\Webhook\UserImporter;
+use TagBridge\Webhook\WebhookRunner;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -146,6 +153,27 @@ final class Plugin {
 	public $fields;
 
 	/**
+	 * Inbound webhook queue.
+	 *
+	 * @var Queue
+	 */
+	public $webhooks;
+
+	/**
+	 * Inbound webhook runner.
+	 *
+	 * @var WebhookRunner
+	 */
+	public $webhook_runner;
+
+	/**
+	 * Inbound webhook endpoint.
+	 *
+	 * @var Endpoint
+	 */
+	public $webhook_endpoint;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -165,6 +193,12 @@ final class Plugin {
 
 		$this->embedded_crm = new EmbeddedCrm( $this->tags, $this->sync );
 		$this->fields       = new FieldPush( $this->engine, $this->settings, new UserFields() );
+
+		$this->webhooks         = new Queue();
+		$importer               = new UserImporter( $this->settings );
+		$processor              = new Processor( array( Connection::class, 'crm' ), $importer, $this->sync, $this->tags, $this->outbox, $this->roles );
+		$this->webhook_runner   = new WebhookRunner( $this->webhooks, $processor, $this->log, array( $this->runner, 'key' ) );
+		$this->webhook_endpoint = new Endpoint( $this->engine, new Authenticator(), $this->webhooks, $this->webhook_runner, $importer, $this->log );
 	}
 
 	/**
@@ -207,6 +241,8 @@ final class Plugin {
 			( new TagListener( $plugin->outbox ) )->register();
 		}
 		add_action( 'rest_api_init', array( new ConnectionController(), 'register_routes' ) );
+		$plugin->webhook_endpoint->register();
+		$plugin->webhook_runner->register();
 		if ( is_admin() ) {
 			$plugin->notices->register();
 			( new RolesPage( $plugin->settings, $plugin->link_changes, $plugin->reconcile, $plugin->notices ) )->register();
@@ -214,6 +250,7 @@ final class Plugin {
 			( new LogScreen( $plugin->log ) )->register();
 			( new ConnectionPage() )->register();
 			( new ContactFieldsPage( $plugin->settings, new Discovery() ) )->register();
+			( new WebhooksPage( $plugin->webhooks ) )->register();
 		}
 
 		// Fields: planned once per user at shutdown (after the role watcher, priority 1), queued in

@@ -25,3 +25,4 @@ pub use facts::{Event, Truth, UserFacts};
 pub use plan::Plan;
 pub use settings::{Settings, Site};
 pub mod outbox;
+pub mod webhook;

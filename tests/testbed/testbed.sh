@@ -408,6 +408,8 @@ EOF
     # warnings (see the file's header).
     mkdir -p "$dir/wp-content/mu-plugins"
     cp "$SCRIPT_DIR/mu-plugin-offline.php" "$dir/wp-content/mu-plugins/tagbridge-testbed-offline.php"
+    # No mail either: messages WordPress tries to send are recorded for the tests (see the file).
+    cp "$SCRIPT_DIR/mu-plugin-mail-capture.php" "$dir/wp-content/mu-plugins/tagbridge-testbed-mail-capture.php"
 
     log "installing WordPress"
     if ! TB_SITE_DIR=$dir TB_SITE_NAME=$name run_php "$SCRIPT_DIR/install-site.php"; then
@@ -455,7 +457,8 @@ cmd_serve() {
     # requests, REST calls made by the plugin) can't deadlock a single process.
     # setsid puts the server and its forked workers in their own process group
     # (its pid), which `stop` kills as a whole.
-    PHP_CLI_SERVER_WORKERS=4 TB_SITE_DIR=$dir setsid nohup \
+    # TB_SERVER_WORKERS: more for load benchmarks (bench/webhooks.php).
+    PHP_CLI_SERVER_WORKERS=${TB_SERVER_WORKERS:-4} TB_SITE_DIR=$dir setsid nohup \
         php -d "extension=$TB_EXT" -S "127.0.0.1:$port" -t "$dir" "$SCRIPT_DIR/router.php" \
         </dev/null >>"$dir/server.log" 2>&1 &
     pid=$!

@@ -99,4 +99,15 @@ final class Engine {
 	public function fields_push( $version, array $values, array $snapshot, array $context ) {
 		return tagbridge_fields_push( $version, $values, $snapshot, $context );
 	}
+
+	/**
+	 * Validates one inbound webhook.
+	 *
+	 * @param array  $params Query (and form) parameters.
+	 * @param string $body   Raw body.
+	 * @return array `{ok: true, request}` or `{ok: false, error: {code, status, path, message}}`.
+	 */
+	public function webhook_parse( array $params, $body ) {
+		return tagbridge_webhook_parse( $params, (string) $body );
+	}
 }

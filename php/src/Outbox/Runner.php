@@ -244,11 +244,11 @@ final class Runner {
 	}
 
 	/**
-	 * The loopback key (created on first use).
+	 * The loopback key (created on first use; the webhook runner's loopback uses it too).
 	 *
 	 * @return string
 	 */
-	private function key() {
+	public function key() {
 		$key = get_option( self::KEY_OPTION );
 		if ( ! is_string( $key ) || strlen( $key ) < 32 ) {
 			$key = bin2hex( random_bytes( 32 ) );
