@@ -127,9 +127,10 @@ final class Discovery {
 		if ( self::ultimate_member_active() ) {
 			$groups[ self::ULTIMATE_MEMBER ] = $this->ultimate_member();
 		}
+		$wpum_primary = array();
 		if ( self::wp_user_manager_active() ) {
 			$groups[ self::WP_USER_MANAGER ] = $this->wp_user_manager();
-			$groups[ self::WORDPRESS ]       = array_diff_key( $groups[ self::WORDPRESS ], $groups[ self::WP_USER_MANAGER ] );
+			$wpum_primary                    = array_intersect_key( $groups[ self::WP_USER_MANAGER ], $groups[ self::WORDPRESS ] );
 		}
 		$seen = array();
 		foreach ( $groups as $heading => $fields ) {
@@ -139,6 +140,10 @@ final class Discovery {
 				}
 				$seen[ $key ] = true;
 			}
+		}
+		if ( $wpum_primary ) {
+			$groups[ self::WORDPRESS ]       = array_diff_key( $groups[ self::WORDPRESS ], $wpum_primary );
+			$groups[ self::WP_USER_MANAGER ] = $wpum_primary + $groups[ self::WP_USER_MANAGER ];
 		}
 		return $groups;
 	}
