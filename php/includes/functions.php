@@ -41,6 +41,17 @@ function tagbridge_checked_tags( $user_id, $tags ) {
 	if ( ! is_int( $user_id ) && ! ( is_string( $user_id ) && ctype_digit( $user_id ) ) || ! get_userdata( (int) $user_id ) ) {
 		return new WP_Error( 'tagbridge_unknown_user', __( 'No such user.', 'tagbridge' ), array( 'status' => 404 ) );
 	}
+	return tagbridge_clean_tags( $tags );
+}
+
+/**
+ * Checks a list of tags (the tag functions' rules): non-empty UTF-8 strings of at most 191 bytes.
+ *
+ * @internal
+ * @param mixed $tags Tags.
+ * @return string[]|WP_Error The tags, trimmed and de-duplicated, or what is wrong.
+ */
+function tagbridge_clean_tags( $tags ) {
 	if ( ! is_array( $tags ) ) {
 		return new WP_Error( 'tagbridge_invalid_tags', __( 'Tags must be an array of strings.', 'tagbridge' ), array( 'status' => 400 ) );
 	}

@@ -90,5 +90,8 @@ final class Installer {
 		delete_option( self::VERSION_OPTION );
 		Connection::forget();
 		delete_metadata( 'user', 0, \TagBridge\Fields\FieldPush::SNAPSHOT_META, '', true );
+		delete_metadata( 'user', 0, Outbox::HOLD_META, '', true );
+		delete_metadata( 'user', 0, \TagBridge\Integrations\WpUserManager\Deferral::TAGS_META, '', true );
+		delete_option( \TagBridge\Integrations\WpUserManager\Options::OPTION );
 	}
 }

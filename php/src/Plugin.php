@@ -12,6 +12,10 @@ use TagBridge\Admin\Notices;
 use TagBridge\Admin\RolesPage;
 use TagBridge\Engine\Engine;
 use TagBridge\Integrations\Members;
+use TagBridge\Integrations\WpUserManager\Deferral;
+use TagBridge\Integrations\WpUserManager\Registration;
+use TagBridge\Integrations\WpUserManager\RegistrationForms;
+use TagBridge\Integrations\WpUserManager\SettingsPage as WpUserManagerPage;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Rest\ReconcileController;
 use TagBridge\Rest\ConnectionController;
@@ -232,6 +236,7 @@ final class Plugin {
 		$plugin->link_changes->register();
 		( new DeletedRoles( $plugin->settings ) )->register();
 		( new Members( $plugin->settings, $plugin->tags, $plugin->notices ) )->register();
+		( new Registration( new Deferral( $plugin->outbox ) ) )->register();
 		add_action( 'tagbridge_plan_applied', array( $plugin->log, 'plan_applied' ), 10, 2 );
 		$plugin->runner->register();
 		if ( Connection::is_embedded() ) {
@@ -251,6 +256,7 @@ final class Plugin {
 			( new ConnectionPage() )->register();
 			( new ContactFieldsPage( $plugin->settings, new Discovery() ) )->register();
 			( new WebhooksPage( $plugin->webhooks ) )->register();
+			( new WpUserManagerPage( new RegistrationForms(), $plugin->notices ) )->register();
 		}
 
 		// Fields: planned once per user at shutdown (after the role watcher, priority 1), queued in

@@ -50,10 +50,24 @@ final class Discovery {
 		'telephone'     => 'tel',
 	);
 
+	/** WPUM primary field (its `user_meta_key`) → where the value is stored. */
+	const WPUM_PRIMARY = array(
+		'username'         => 'user_login',
+		'user_email'       => 'user_email',
+		'firstname'        => 'first_name',
+		'lastname'         => 'last_name',
+		'user_website'     => 'user_url',
+		'user_description' => 'description',
+		'user_displayname' => 'display_name',
+		'user_nickname'    => 'nickname',
+		'user_avatar'      => 'current_user_avatar',
+		'user_cover'       => 'user_cover',
+	);
+
 	/**
-	 * WordPress core user fields with their default type. WPUM's primary fields (names, email,
-	 * website, description, display name, nickname, username) are stored here, so they are listed
-	 * under WordPress, as WP Fusion does.
+	 * WordPress core user fields with their default type. While WP User Manager is active, its
+	 * primary fields (names, email, website, description, display name, nickname, username) are
+	 * listed under WP User Manager instead, with WPUM's labels.
 	 *
 	 * @return array<string, array{label: string, type: string}>
 	 */
@@ -102,8 +116,9 @@ final class Discovery {
 	}
 
 	/**
-	 * Every mappable field by heading; inactive plugins' headings are absent. A key appears once:
-	 * under WordPress for core fields, otherwise under the first plugin that defines it.
+	 * Every mappable field by heading; inactive plugins' headings are absent. A key appears once
+	 * (the screen posts one row per key): WPUM's primary fields under WP User Manager, other core
+	 * fields under WordPress, anything else under the first plugin that defines it.
 	 *
 	 * @return array<string, array<string, array{label: string, type: string}>>
 	 */
@@ -112,8 +127,10 @@ final class Discovery {
 		if ( self::ultimate_member_active() ) {
 			$groups[ self::ULTIMATE_MEMBER ] = $this->ultimate_member();
 		}
+		$wpum_primary = array();
 		if ( self::wp_user_manager_active() ) {
 			$groups[ self::WP_USER_MANAGER ] = $this->wp_user_manager();
+			$wpum_primary                    = array_intersect_key( $groups[ self::WP_USER_MANAGER ], $groups[ self::WORDPRESS ] );
 		}
 		$seen = array();
 		foreach ( $groups as $heading => $fields ) {
@@ -123,6 +140,10 @@ final class Discovery {
 				}
 				$seen[ $key ] = true;
 			}
+		}
+		if ( $wpum_primary ) {
+			$groups[ self::WORDPRESS ]       = array_diff_key( $groups[ self::WORDPRESS ], $wpum_primary );
+			$groups[ self::WP_USER_MANAGER ] = $wpum_primary + $groups[ self::WP_USER_MANAGER ];
 		}
 		return $groups;
 	}
@@ -194,8 +215,8 @@ final class Discovery {
 	}
 
 	/**
-	 * WPUM fields from `{prefix}wpum_fields` and `{prefix}wpum_fieldmeta`: primary fields not stored
-	 * in core user fields (avatar, cover) and every Custom Fields add-on field (`wpum_*` meta).
+	 * WPUM fields from `{prefix}wpum_fields` and `{prefix}wpum_fieldmeta`: the primary fields (under
+	 * the key their value is stored at) and every Custom Fields add-on field (`wpum_*` meta).
 	 *
 	 * @return array<string, array{label: string, type: string}>
 	 */
@@ -211,24 +232,21 @@ final class Discovery {
 			"SELECT f.type, f.name, m.meta_value AS meta_key FROM {$fields} f JOIN {$meta} m ON m.wpum_field_id = f.id AND m.meta_key = 'user_meta_key' ORDER BY f.group_id, f.field_order", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table names only.
 			ARRAY_A
 		);
-		$primary = array(
-			'user_avatar' => 'current_user_avatar',
-			'user_cover'  => 'user_cover',
-		);
-		$out = array();
+		$core = self::core_fields();
+		$out  = array();
 		foreach ( (array) $rows as $row ) {
 			$key = (string) $row['meta_key'];
-			if ( isset( $primary[ $key ] ) ) {
-				$key = $primary[ $key ];
+			if ( isset( self::WPUM_PRIMARY[ $key ] ) ) {
+				$key = self::WPUM_PRIMARY[ $key ];
 			} elseif ( 0 !== strpos( $key, 'wpum_' ) ) {
-				continue; // The other primary fields live in core user fields.
+				continue; // The password and anything not stored as a user value.
 			}
 			if ( 'password' === $row['type'] ) {
 				continue;
 			}
 			$out[ $key ] = array(
 				'label' => self::label( $row['name'], $key ),
-				'type'  => self::WPUM_TYPES[ $row['type'] ] ?? 'text',
+				'type'  => $core[ $key ]['type'] ?? ( self::WPUM_TYPES[ $row['type'] ] ?? 'text' ),
 			);
 		}
 		return $out;

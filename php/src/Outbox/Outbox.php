@@ -29,6 +29,9 @@ final class Outbox {
 	/** Most rows of one user delivered (coalesced) at once. */
 	const MAX_ROWS_PER_USER = 1000;
 
+	/** User meta marking a held user (Unix time of the hold): their rows wait until released. */
+	const HOLD_META = '_tagbridge_outbox_hold';
+
 	/**
 	 * Nesting depth of from_crm() scopes.
 	 *
@@ -233,6 +236,7 @@ final class Outbox {
 			}
 			$where = ' AND user_id IN (' . implode( ',', $only ) . ')';
 		}
+		$where .= self::not_held();
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- ids are intval'd above.
 		$ids = $wpdb->get_col( $wpdb->prepare( 'SELECT user_id FROM ' . self::table() . " WHERE status = 'pending'{$where} GROUP BY user_id HAVING MAX(due_at) <= %d ORDER BY MIN(id) LIMIT %d", $now, $limit ) );
 		return array_map( 'intval', $ids );
@@ -261,10 +265,68 @@ final class Outbox {
 	 * @param int    $user_id User.
 	 * @param string $token   Claim token.
 	 */
-	public function release( $user_id, $token ) {
+	public function release_claim( $user_id, $token ) {
 		global $wpdb;
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
 		$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::claims_table() . ' WHERE user_id = %d AND token = %s', $user_id, $token ) );
+	}
+
+	/**
+	 * Holds a user: their rows are kept but not delivered (the runner skips them) until release().
+	 * Durable across requests (user meta, so it goes with the user).
+	 *
+	 * @param int $user_id User.
+	 * @return bool False for an unknown user.
+	 */
+	public function hold( $user_id ) {
+		if ( ! get_userdata( (int) $user_id ) ) {
+			return false;
+		}
+		update_user_meta( (int) $user_id, self::HOLD_META, time() );
+		return true;
+	}
+
+	/**
+	 * Whether a user is held.
+	 *
+	 * @param int $user_id User.
+	 * @return bool
+	 */
+	public function is_held( $user_id ) {
+		return (bool) get_user_meta( (int) $user_id, self::HOLD_META, true );
+	}
+
+	/**
+	 * Lifts a user's hold: their kept rows are delivered at the end of this request (or by the
+	 * background runner), coalesced like any others.
+	 *
+	 * @param int $user_id User.
+	 */
+	public function release( $user_id ) {
+		delete_user_meta( (int) $user_id, self::HOLD_META );
+		$this->touched[ (int) $user_id ] = true;
+	}
+
+	/**
+	 * Deletes every row of a user that has not been delivered (pending or parked). A hold stays.
+	 *
+	 * @param int $user_id User.
+	 * @return int Rows deleted.
+	 */
+	public function discard( $user_id ) {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		return (int) $wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d', $user_id ) );
+	}
+
+	/**
+	 * SQL condition leaving out held users' rows.
+	 *
+	 * @return string
+	 */
+	private static function not_held() {
+		global $wpdb;
+		return " AND user_id NOT IN (SELECT user_id FROM {$wpdb->usermeta} WHERE meta_key = '" . self::HOLD_META . "')";
 	}
 
 	/**
@@ -400,7 +462,7 @@ final class Outbox {
 	public function next_due() {
 		global $wpdb;
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-		$due = $wpdb->get_var( 'SELECT MIN(due_at) FROM ' . self::table() . " WHERE status = 'pending'" );
+		$due = $wpdb->get_var( 'SELECT MIN(due_at) FROM ' . self::table() . " WHERE status = 'pending'" . self::not_held() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- constant SQL.
 		return null === $due ? null : (int) $due;
 	}
 }

@@ -177,7 +177,7 @@ final class Runner {
 				try {
 					$result = $this->deliverer->deliver( $user_id, $now );
 				} finally {
-					$this->outbox->release( $user_id, $token );
+					$this->outbox->release_claim( $user_id, $token );
 				}
 				if ( isset( $stats[ $result['outcome'] ] ) ) {
 					++$stats[ $result['outcome'] ];

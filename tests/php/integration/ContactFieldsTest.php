@@ -59,6 +59,9 @@ final class ContactFieldsTest extends TestCase {
 		$wpdb->query( "CREATE TABLE IF NOT EXISTS {$wpdb->prefix}wpum_fieldmeta ( meta_id bigint(20) unsigned NOT NULL AUTO_INCREMENT, wpum_field_id bigint(20) unsigned NOT NULL DEFAULT 0, meta_key varchar(255) DEFAULT NULL, meta_value longtext, PRIMARY KEY (meta_id) ) $charset" );
 		$rows = array(
 			array( 'firstname', 'First Name', 'firstname' ),
+			array( 'user_email', 'Email Address', 'user_email' ),
+			array( 'user_description', 'About me', 'user_description' ),
+			array( 'user_password', 'Password', 'user_password' ),
 			array( 'user_avatar', 'Profile Picture', 'user_avatar' ),
 			array( 'text', 'Company name', 'wpum_company' ),
 			array( 'checkbox', 'Newsletter', 'wpum_newsletter' ),
@@ -83,8 +86,11 @@ final class ContactFieldsTest extends TestCase {
 		$groups = ( new Discovery() )->available();
 		$this->assertSame( array( 'wordpress', 'ultimate_member', 'wp_user_manager' ), array_keys( $groups ) );
 		$types = array_map( static fn( $fields ) => array_map( static fn( $f ) => $f['type'], $fields ), $groups );
-		$this->assertSame( 'text', $types['wordpress']['first_name'] );
 		$this->assertSame( 'date', $types['wordpress']['user_registered'] );
+		$this->assertSame( 'text', $types['wordpress']['user_nicename'] );
+		foreach ( array( 'first_name', 'user_email', 'description' ) as $primary ) {
+			$this->assertArrayNotHasKey( $primary, $types['wordpress'], "WPUM's primary field $primary is listed once, under WP User Manager" );
+		}
 		$this->assertSame(
 			array( 'favourite_colour' => 'text', 'birth_date' => 'date', 'interests' => 'multiselect', 'phone_number' => 'tel', 'company' => 'text' ),
 			$types['ultimate_member'],
@@ -92,9 +98,11 @@ final class ContactFieldsTest extends TestCase {
 		);
 		$this->assertSame( 'Favourite colour', $groups['ultimate_member']['favourite_colour']['label'] );
 		$this->assertSame(
-			array( 'current_user_avatar' => 'text', 'wpum_company' => 'text', 'wpum_newsletter' => 'checkbox', 'wpum_skills' => 'multiselect', 'wpum_since' => 'date' ),
-			$types['wp_user_manager']
+			array( 'first_name' => 'text', 'user_email' => 'text', 'description' => 'textarea', 'current_user_avatar' => 'text', 'wpum_company' => 'text', 'wpum_newsletter' => 'checkbox', 'wpum_skills' => 'multiselect', 'wpum_since' => 'date' ),
+			$types['wp_user_manager'],
+			'primary fields under their stored key with the core type; no password'
 		);
+		$this->assertSame( 'About me', $groups['wp_user_manager']['description']['label'], "WPUM's label" );
 	}
 
 	public function test_headings_of_inactive_plugins_do_not_appear(): void {
