@@ -77,5 +77,6 @@ final class Installer {
 		delete_option( self::VERSION_OPTION );
 		Connection::forget();
 		delete_metadata( 'user', 0, \TagBridge\Fields\FieldPush::SNAPSHOT_META, '', true );
+		\TagBridge\Integrations\UltimateMember\Options::uninstall();
 	}
 }

@@ -12,11 +12,13 @@ use TagBridge\Admin\Notices;
 use TagBridge\Admin\RolesPage;
 use TagBridge\Engine\Engine;
 use TagBridge\Integrations\Members;
+use TagBridge\Integrations\UltimateMember\UltimateMember;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Rest\ReconcileController;
 use TagBridge\Rest\ConnectionController;
 use TagBridge\Fields\ContactFieldsPage;
 use TagBridge\Fields\Discovery;
+use TagBridge\Fields\FieldPull;
 use TagBridge\Fields\FieldPush;
 use TagBridge\Fields\UserFields;
 use TagBridge\Rest\SettingsController;
@@ -146,6 +148,20 @@ final class Plugin {
 	public $fields;
 
 	/**
+	 * Pull applier (CRM values → user, through the field core's pull rules).
+	 *
+	 * @var FieldPull
+	 */
+	public $pull;
+
+	/**
+	 * Ultimate Member integration (registered when UM is active).
+	 *
+	 * @var UltimateMember
+	 */
+	public $ultimate_member;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -165,6 +181,9 @@ final class Plugin {
 
 		$this->embedded_crm = new EmbeddedCrm( $this->tags, $this->sync );
 		$this->fields       = new FieldPush( $this->engine, $this->settings, new UserFields() );
+		$this->pull         = new FieldPull( $this->engine, $this->settings, new UserFields(), $this->fields, $this->outbox );
+
+		$this->ultimate_member = new UltimateMember( $this->settings, $this->sync, $this->outbox, $this->pull, $this->notices );
 	}
 
 	/**
@@ -198,6 +217,7 @@ final class Plugin {
 		$plugin->link_changes->register();
 		( new DeletedRoles( $plugin->settings ) )->register();
 		( new Members( $plugin->settings, $plugin->tags, $plugin->notices ) )->register();
+		$plugin->ultimate_member->register();
 		add_action( 'tagbridge_plan_applied', array( $plugin->log, 'plan_applied' ), 10, 2 );
 		$plugin->runner->register();
 		if ( Connection::is_embedded() ) {

@@ -99,4 +99,17 @@ final class Engine {
 	public function fields_push( $version, array $values, array $snapshot, array $context ) {
 		return tagbridge_fields_push( $version, $values, $snapshot, $context );
 	}
+
+	/**
+	 * Plans a pull into one user (see tagbridge_fields_pull()).
+	 *
+	 * @param string $version    Compiled settings version.
+	 * @param array  $crm_values CRM field => value.
+	 * @param array  $current    WordPress key => current value.
+	 * @param array  $context    Site offset, format profile, user facts.
+	 * @return array{writes: array, log: array}
+	 */
+	public function fields_pull( $version, array $crm_values, array $current, array $context ) {
+		return tagbridge_fields_pull( $version, $crm_values, $current, $context );
+	}
 }

@@ -29,6 +29,9 @@ final class Outbox {
 	/** Most rows of one user delivered (coalesced) at once. */
 	const MAX_ROWS_PER_USER = 1000;
 
+	/** User meta marking a user whose rows are kept, undelivered, until unhold() (e.g. an account awaiting approval). */
+	const HOLD_META = '_tagbridge_outbox_hold';
+
 	/**
 	 * Nesting depth of from_crm() scopes.
 	 *
@@ -204,6 +207,58 @@ final class Outbox {
 	}
 
 	/**
+	 * Holds a user's rows: they are stored as usual but not delivered until unhold(). The hold is
+	 * user meta, so it lasts across requests (an account may wait days for approval).
+	 *
+	 * @param int $user_id User.
+	 */
+	public function hold( $user_id ) {
+		update_user_meta( (int) $user_id, self::HOLD_META, time() );
+	}
+
+	/**
+	 * Whether a user's rows are held.
+	 *
+	 * @param int $user_id User.
+	 * @return bool
+	 */
+	public function is_held( $user_id ) {
+		return '' !== (string) get_user_meta( (int) $user_id, self::HOLD_META, true );
+	}
+
+	/**
+	 * Lifts a hold: the user's rows are delivered at the end of this request like fresh ones.
+	 *
+	 * @param int $user_id User.
+	 */
+	public function unhold( $user_id ) {
+		delete_user_meta( (int) $user_id, self::HOLD_META );
+		$this->touched[ (int) $user_id ] = true;
+	}
+
+	/**
+	 * A subquery listing held users.
+	 *
+	 * @return string
+	 */
+	private static function held_users_sql() {
+		global $wpdb;
+		return $wpdb->prepare( "SELECT user_id FROM {$wpdb->usermeta} WHERE meta_key = %s", self::HOLD_META );
+	}
+
+	/**
+	 * Deletes every row of a user (pending or parked): nothing of theirs will be sent.
+	 *
+	 * @param int $user_id User.
+	 * @return int Rows deleted.
+	 */
+	public function discard( $user_id ) {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		return (int) $wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d', (int) $user_id ) );
+	}
+
+	/**
 	 * Users who got a change in this request, and forgets them.
 	 *
 	 * @return int[]
@@ -216,7 +271,7 @@ final class Outbox {
 
 	/**
 	 * Users whose pending rows are all due, oldest first (a user with a row waiting out a backoff
-	 * waits as a whole, so later changes never overtake earlier ones).
+	 * waits as a whole, so later changes never overtake earlier ones). Held users are left out.
 	 *
 	 * @param int      $now   Unix time.
 	 * @param int      $limit Most users.
@@ -233,8 +288,9 @@ final class Outbox {
 			}
 			$where = ' AND user_id IN (' . implode( ',', $only ) . ')';
 		}
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- ids are intval'd above.
-		$ids = $wpdb->get_col( $wpdb->prepare( 'SELECT user_id FROM ' . self::table() . " WHERE status = 'pending'{$where} GROUP BY user_id HAVING MAX(due_at) <= %d ORDER BY MIN(id) LIMIT %d", $now, $limit ) );
+		$held = self::held_users_sql();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- ids are intval'd above, $held is prepared.
+		$ids = $wpdb->get_col( $wpdb->prepare( 'SELECT user_id FROM ' . self::table() . " WHERE status = 'pending'{$where} AND user_id NOT IN ({$held}) GROUP BY user_id HAVING MAX(due_at) <= %d ORDER BY MIN(id) LIMIT %d", $now, $limit ) );
 		return array_map( 'intval', $ids );
 	}
 
@@ -393,14 +449,15 @@ final class Outbox {
 	}
 
 	/**
-	 * Earliest due time of pending rows, or null when none.
+	 * Earliest due time of pending rows of users not held, or null when none.
 	 *
 	 * @return int|null
 	 */
 	public function next_due() {
 		global $wpdb;
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-		$due = $wpdb->get_var( 'SELECT MIN(due_at) FROM ' . self::table() . " WHERE status = 'pending'" );
+		$held = self::held_users_sql();
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- $held is prepared.
+		$due = $wpdb->get_var( 'SELECT MIN(due_at) FROM ' . self::table() . " WHERE status = 'pending' AND user_id NOT IN ({$held})" );
 		return null === $due ? null : (int) $due;
 	}
 }
