@@ -51,11 +51,11 @@ final class WebhookUsers {
 		if ( false === $send_notification ) {
 			// No email at all: UM's status flow runs with wp_mail() switched off for its duration.
 			$silence = static fn() => false;
-			add_filter( 'pre_wp_mail', $silence, PHP_INT_MAX );
+			add_filter( 'pre_wp_mail', $silence, 1000 );
 			try {
 				return $this->run_status_flow( $user->ID, $role );
 			} finally {
-				remove_filter( 'pre_wp_mail', $silence, PHP_INT_MAX );
+				remove_filter( 'pre_wp_mail', $silence, 1000 );
 			}
 		}
 		return $this->run_status_flow( $user->ID, $role );
