@@ -214,4 +214,9 @@ if ( ! class_exists( 'UM' ) ) {
 	}
 }
 
+// UM registers its forms' post type on init (section 2.1: post type `um_form`).
+if ( ! post_type_exists( 'um_form' ) ) {
+	register_post_type( 'um_form', array( 'public' => false, 'show_ui' => true, 'capability_type' => 'page' ) );
+}
+
 \TagBridge\Plugin::instance()->ultimate_member->register();

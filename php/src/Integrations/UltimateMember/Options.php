@@ -141,7 +141,7 @@ final class Options {
 		}
 		$clean = array();
 		foreach ( $tags as $tag ) {
-			if ( ! is_string( $tag ) || ! wp_check_invalid_utf8( $tag ) || strlen( trim( $tag ) ) > 191 ) {
+			if ( ! is_string( $tag ) || wp_check_invalid_utf8( $tag ) !== $tag || strlen( trim( $tag ) ) > 191 ) {
 				return new WP_Error( 'tagbridge_invalid_tags', __( 'Tags must be UTF-8 strings of at most 191 bytes.', 'tagbridge' ) );
 			}
 			if ( '' !== trim( $tag ) ) {
