@@ -93,5 +93,6 @@ final class Installer {
 		delete_metadata( 'user', 0, Outbox::HOLD_META, '', true );
 		delete_metadata( 'user', 0, \TagBridge\Integrations\WpUserManager\Deferral::TAGS_META, '', true );
 		delete_option( \TagBridge\Integrations\WpUserManager\Options::OPTION );
+		\TagBridge\Integrations\UltimateMember\Options::uninstall();
 	}
 }

@@ -16,11 +16,13 @@ use TagBridge\Integrations\WpUserManager\Deferral;
 use TagBridge\Integrations\WpUserManager\Registration;
 use TagBridge\Integrations\WpUserManager\RegistrationForms;
 use TagBridge\Integrations\WpUserManager\SettingsPage as WpUserManagerPage;
+use TagBridge\Integrations\UltimateMember\UltimateMember;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Rest\ReconcileController;
 use TagBridge\Rest\ConnectionController;
 use TagBridge\Fields\ContactFieldsPage;
 use TagBridge\Fields\Discovery;
+use TagBridge\Fields\FieldPull;
 use TagBridge\Fields\FieldPush;
 use TagBridge\Fields\UserFields;
 use TagBridge\Rest\SettingsController;
@@ -178,6 +180,20 @@ final class Plugin {
 	public $webhook_endpoint;
 
 	/**
+	 * Pull applier (CRM values → user, through the field core's pull rules).
+	 *
+	 * @var FieldPull
+	 */
+	public $pull;
+
+	/**
+	 * Ultimate Member integration (registered when UM is active).
+	 *
+	 * @var UltimateMember
+	 */
+	public $ultimate_member;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -203,6 +219,9 @@ final class Plugin {
 		$processor              = new Processor( array( Connection::class, 'crm' ), $importer, $this->sync, $this->tags, $this->outbox, $this->roles );
 		$this->webhook_runner   = new WebhookRunner( $this->webhooks, $processor, $this->log, array( $this->runner, 'key' ) );
 		$this->webhook_endpoint = new Endpoint( $this->engine, new Authenticator(), $this->webhooks, $this->webhook_runner, $importer, $this->log );
+		$this->pull         = new FieldPull( $this->engine, $this->settings, new UserFields(), $this->fields, $this->outbox );
+
+		$this->ultimate_member = new UltimateMember( $this->settings, $this->sync, $this->outbox, $this->pull, $this->notices );
 	}
 
 	/**
@@ -237,6 +256,9 @@ final class Plugin {
 		( new DeletedRoles( $plugin->settings ) )->register();
 		( new Members( $plugin->settings, $plugin->tags, $plugin->notices ) )->register();
 		( new Registration( new Deferral( $plugin->outbox ) ) )->register();
+		$plugin->ultimate_member->register();
+		// Webhook add/update: mapped, pull-enabled fields of the contact are written through the field core.
+		add_action( 'tagbridge_webhook_contact', array( $plugin, 'pull_webhook_contact' ), 10, 2 );
 		add_action( 'tagbridge_plan_applied', array( $plugin->log, 'plan_applied' ), 10, 2 );
 		$plugin->runner->register();
 		if ( Connection::is_embedded() ) {
@@ -264,6 +286,19 @@ final class Plugin {
 		$plugin->fields->register();
 		add_action( 'shutdown', array( $plugin, 'push_fields' ), 5 );
 		add_action( 'tagbridge_outbox_delivered', array( $plugin, 'fields_delivered' ), 10, 2 );
+	}
+
+	/**
+	 * A webhook brought a contact: write its mapped, pull-enabled fields (already inside the
+	 * from-CRM scope, so nothing echoes back).
+	 *
+	 * @param int   $user_id User.
+	 * @param array $contact `{contact_id, email, first_name, last_name, fields, tags}`.
+	 */
+	public function pull_webhook_contact( $user_id, $contact ) {
+		if ( ! empty( $contact['fields'] ) && is_array( $contact['fields'] ) ) {
+			$this->pull->apply( (int) $user_id, $contact['fields'] );
+		}
 	}
 
 	/**

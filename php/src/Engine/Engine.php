@@ -110,4 +110,17 @@ final class Engine {
 	public function webhook_parse( array $params, $body ) {
 		return tagbridge_webhook_parse( $params, (string) $body );
 	}
+
+	/**
+	 * Plans a pull into one user (see tagbridge_fields_pull()).
+	 *
+	 * @param string $version    Compiled settings version.
+	 * @param array  $crm_values CRM field => value.
+	 * @param array  $current    WordPress key => current value.
+	 * @param array  $context    Site offset, format profile, user facts.
+	 * @return array{writes: array, log: array}
+	 */
+	public function fields_pull( $version, array $crm_values, array $current, array $context ) {
+		return tagbridge_fields_pull( $version, $crm_values, $current, $context );
+	}
 }

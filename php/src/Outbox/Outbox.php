@@ -219,7 +219,7 @@ final class Outbox {
 
 	/**
 	 * Users whose pending rows are all due, oldest first (a user with a row waiting out a backoff
-	 * waits as a whole, so later changes never overtake earlier ones).
+	 * waits as a whole, so later changes never overtake earlier ones). Held users are left out.
 	 *
 	 * @param int      $now   Unix time.
 	 * @param int      $limit Most users.
@@ -455,7 +455,7 @@ final class Outbox {
 	}
 
 	/**
-	 * Earliest due time of pending rows, or null when none.
+	 * Earliest due time of pending rows of users not held, or null when none.
 	 *
 	 * @return int|null
 	 */

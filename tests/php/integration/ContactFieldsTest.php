@@ -14,10 +14,8 @@ use TagBridge\Fields\Discovery;
 use TagBridge\Plugin;
 use TagBridge\Tests\TestCase;
 
-if ( ! class_exists( 'UM', false ) ) {
-	/** Stands in for Ultimate Member's main class (its detection marker). */
-	class UM {} // phpcs:ignore Generic.Files.OneObjectStructurePerFile.MultipleFound
-}
+// Ultimate Member's detection marker: the test-only UM stand-in (its class `UM`).
+require_once __DIR__ . '/../support/UltimateMemberStandIn.php';
 if ( ! class_exists( 'WPUM', false ) ) {
 	/** Stands in for WP User Manager's main class (its detection marker). */
 	class WPUM {} // phpcs:ignore Generic.Files.OneObjectStructurePerFile.MultipleFound

@@ -1,0 +1,153 @@
+<?php
+/**
+ * Pull applier: writes CRM values into a user through the field core's pull plan
+ * (tagbridge_fields_pull), so the pull rules (blank never erases, protected keys and users are
+ * never written, values equal once formatted are not rewritten) are decided in one place.
+ *
+ * Used by every pull source (a profile load, a webhook): give it what the CRM holds, it writes
+ * only what the plan says.
+ *
+ * @package TagBridge
+ */
+
+namespace TagBridge\Fields;
+
+use TagBridge\Engine\Engine;
+use TagBridge\Outbox\Outbox;
+use TagBridge\Settings\SettingsStore;
+use WP_Error;
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * CRM values → plan → user fields and meta.
+ */
+final class FieldPull {
+
+	/**
+	 * Extension wrapper.
+	 *
+	 * @var Engine
+	 */
+	private $engine;
+
+	/**
+	 * Settings.
+	 *
+	 * @var SettingsStore
+	 */
+	private $settings;
+
+	/**
+	 * Field reader.
+	 *
+	 * @var UserFields
+	 */
+	private $fields;
+
+	/**
+	 * Field push (its snapshot learns the pulled values, so they are not pushed back).
+	 *
+	 * @var FieldPush
+	 */
+	private $push;
+
+	/**
+	 * Outbox (writes run as a CRM event).
+	 *
+	 * @var Outbox
+	 */
+	private $outbox;
+
+	/**
+	 * Builds the applier.
+	 *
+	 * @param Engine        $engine   Extension wrapper.
+	 * @param SettingsStore $settings Settings.
+	 * @param UserFields    $fields   Field reader.
+	 * @param FieldPush     $push     Field push.
+	 * @param Outbox        $outbox   Outbox.
+	 */
+	public function __construct( Engine $engine, SettingsStore $settings, UserFields $fields, FieldPush $push, Outbox $outbox ) {
+		$this->engine   = $engine;
+		$this->settings = $settings;
+		$this->fields   = $fields;
+		$this->push     = $push;
+		$this->outbox   = $outbox;
+	}
+
+	/**
+	 * Writes the CRM's values into a user, as the pull plan says.
+	 *
+	 * @param int                  $user_id    User.
+	 * @param array<string, mixed> $crm_values CRM field => value as the CRM returned it.
+	 * @return array<string, mixed>|WP_Error WordPress key => value written; nothing is written on error.
+	 */
+	public function apply( $user_id, array $crm_values ) {
+		$user = get_userdata( (int) $user_id );
+		if ( ! $user ) {
+			return new WP_Error( 'tagbridge_unknown_user', __( 'No such user.', 'tagbridge' ) );
+		}
+		$version = $this->settings->compiled();
+		if ( is_wp_error( $version ) ) {
+			return $version;
+		}
+		$keys = array();
+		foreach ( $this->settings->get()['fields'] as $field ) {
+			if ( 'push' !== ( $field['direction'] ?? 'push' ) ) {
+				$keys[ $field['key'] ] = $field['crm_field'];
+			}
+		}
+		if ( ! $keys ) {
+			return array();
+		}
+		$context = array(
+			'site_offset' => UserFields::site_offset(),
+			'user'        => array(
+				'exists' => true,
+				'roles'   => array_values( $user->roles ),
+				'caps'    => array_keys( array_filter( $user->allcaps ) ),
+			),
+		);
+		try {
+			$plan = $this->engine->fields_pull( $version, $crm_values, (array) $this->fields->read( $user->ID, array_keys( $keys ) ), $context );
+		} catch ( \TagBridge\Ext\Exception $e ) {
+			return new WP_Error( 'tagbridge_invalid_pull', $e->getMessage() );
+		}
+		$writes = $plan['writes'];
+		if ( $writes ) {
+			$this->outbox->from_crm( fn() => $this->write( $user->ID, $writes ) );
+		}
+		// What was pulled is what the CRM holds: the next push is diffed against it, not echoed back.
+		$held = array();
+		foreach ( $writes as $key => $value ) {
+			if ( isset( $keys[ $key ] ) && array_key_exists( $keys[ $key ], $crm_values ) ) {
+				$held[ $keys[ $key ] ] = $crm_values[ $keys[ $key ] ];
+			}
+		}
+		if ( $held ) {
+			$this->push->acknowledge( $user->ID, $held );
+		}
+		return $writes;
+	}
+
+	/**
+	 * Stores planned writes: user table columns through wp_update_user(), the rest as user meta.
+	 *
+	 * @param int                  $user_id User.
+	 * @param array<string, mixed> $writes  WordPress key => value.
+	 */
+	private function write( $user_id, array $writes ) {
+		$columns = array();
+		foreach ( $writes as $key => $value ) {
+			if ( in_array( $key, UserFields::USER_COLUMNS, true ) ) {
+				$columns[ $key ] = $value;
+			} else {
+				update_user_meta( $user_id, $key, $value );
+			}
+		}
+		if ( $columns ) {
+			wp_update_user( array( 'ID' => $user_id ) + $columns );
+		}
+	}
+}

@@ -1,0 +1,117 @@
+<?php
+/**
+ * Pull on profile load with Ultimate Member: opening a UM profile (`um_access_profile( $user_id )`,
+ * fired on template_redirect when a profile URL resolves, section 2.3) refreshes that user's
+ * pull-enabled fields from the CRM (here the embedded CRM's local contact record) at most once per
+ * freshness window, through the field core's pull rules, then clears UM's profile cache.
+ *
+ * UM cannot be installed in CI: the hook is fired as UM fires it, and `UM()->user()->remove_cache()`
+ * is the test-only stand-in in tests/php/support/UltimateMemberStandIn.php (records the call and
+ * deletes `um_cache_userdata_{id}`, as the reference documents).
+ */
+
+use TagBridge\Integrations\UltimateMember\Options;
+use TagBridge\Integrations\UltimateMember\ProfilePull;
+use TagBridge\Outbox\Outbox;
+use TagBridge\Plugin;
+use TagBridge\Tests\TestCase;
+
+require_once __DIR__ . '/../support/UltimateMemberStandIn.php';
+
+final class UltimateMemberPullTest extends TestCase {
+
+	protected const RESTORED_OPTIONS = array( 'tagbridge_settings', Options::OPTION );
+
+	protected function setUp(): void {
+		parent::setUp();
+		$this->assertTrue(
+			tagbridge_update_settings(
+				array(
+					'fields' => array(
+						array( 'key' => 'first_name', 'crm_field' => 'first_name', 'type' => 'text', 'direction' => 'both', 'source' => 'wordpress' ),
+						array( 'key' => 'interests', 'crm_field' => 'interests', 'type' => 'multiselect', 'direction' => 'both', 'source' => 'ultimate_member' ),
+						array( 'key' => 'last_name', 'crm_field' => 'last_name', 'type' => 'text', 'direction' => 'push', 'source' => 'wordpress' ),
+					),
+				)
+			)
+		);
+		$this->assertTrue( Plugin::instance()->ultimate_member->options->save( array( 'pull' => true, 'pull_window' => 15 ) ) );
+		Plugin::instance()->fields->flush();
+		UM::$calls = array();
+	}
+
+	private function rows( int $user_id ): int {
+		global $wpdb;
+		return (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Outbox::table() . ' WHERE user_id = %d', $user_id ) );
+	}
+
+	/** A member whose contact is in the CRM, then changed in the CRM. */
+	private function member_changed_in_crm(): int {
+		$plugin = Plugin::instance();
+		$id     = $this->create_user( 'subscriber', array( 'first_name' => 'Jane', 'last_name' => 'Doe' ) );
+		update_user_meta( $id, 'interests', array( 'Jazz' ) );
+		$plugin->push_fields();
+		$plugin->runner->end_of_request();
+		$this->assertSame( 0, $this->rows( $id ), 'delivered' );
+		$this->assertTrue( $plugin->embedded_crm->update_contact( (string) $id, array( 'first_name' => 'Janet', 'interests' => array( 'Chess', 'Go' ), 'last_name' => 'Crm' ) )->is_ok() );
+		update_option( "um_cache_userdata_{$id}", array( 'first_name' => 'Jane' ) );
+		return $id;
+	}
+
+	public function test_opening_a_profile_pulls_once_per_window_and_clears_ums_cache(): void {
+		$plugin = Plugin::instance();
+		$id     = $this->member_changed_in_crm();
+		$viewer = $this->create_user( 'subscriber' );
+		wp_set_current_user( $viewer );
+
+		do_action( 'um_access_profile', $id );
+		$this->assertSame( 'Janet', get_user_meta( $id, 'first_name', true ) );
+		$this->assertSame( array( 'Chess', 'Go' ), get_user_meta( $id, 'interests', true ) );
+		$this->assertSame( 'Doe', get_user_meta( $id, 'last_name', true ), 'push-only fields are never pulled' );
+		$this->assertSame( array( array( 'user.remove_cache', array( $id ) ) ), UM::$calls );
+		$this->assertFalse( get_option( "um_cache_userdata_{$id}" ) );
+		$this->assertSame( '', get_user_meta( $viewer, 'first_name', true ), 'the viewed user, not the viewer' );
+
+		// The pulled values are not pushed back to the CRM.
+		$plugin->push_fields();
+		$this->assertSame( 0, $this->rows( $id ) );
+
+		// Within the window the CRM is not asked again.
+		$this->assertTrue( $plugin->embedded_crm->update_contact( (string) $id, array( 'first_name' => 'Later' ) )->is_ok() );
+		$this->assertFalse( $plugin->ultimate_member->pull->profile_opened( $id ) );
+		$this->assertSame( 'Janet', get_user_meta( $id, 'first_name', true ) );
+
+		// After the window it is.
+		update_user_meta( $id, ProfilePull::PULLED_META, time() - 16 * MINUTE_IN_SECONDS );
+		$this->assertTrue( $plugin->ultimate_member->pull->profile_opened( $id ) );
+		$this->assertSame( 'Later', get_user_meta( $id, 'first_name', true ) );
+	}
+
+	public function test_nothing_is_pulled_when_the_setting_is_off_or_the_user_was_never_sent(): void {
+		$plugin = Plugin::instance();
+		$id     = $this->member_changed_in_crm();
+		$this->assertTrue( $plugin->ultimate_member->options->save( array( 'pull' => false ) ) );
+		do_action( 'um_access_profile', $id );
+		$this->assertSame( 'Jane', get_user_meta( $id, 'first_name', true ) );
+
+		$this->assertTrue( $plugin->ultimate_member->options->save( array( 'pull' => true ) ) );
+		$never_sent = $this->create_user( 'subscriber', array( 'first_name' => 'Solo' ) );
+		$plugin->fields->flush();
+		$this->assertTrue( $plugin->ultimate_member->pull->profile_opened( $never_sent ) );
+		$this->assertSame( 'Solo', get_user_meta( $never_sent, 'first_name', true ) );
+		$this->assertSame( array(), UM::$calls, 'no write, no cache clearing' );
+	}
+
+	public function test_a_crm_that_is_down_leaves_the_page_on_local_data(): void {
+		$plugin = Plugin::instance();
+		$id     = $this->member_changed_in_crm();
+		update_option( 'tagbridge_embedded_fault', array( 'mode' => 'down' ) );
+		try {
+			$this->assertTrue( $plugin->ultimate_member->pull->profile_opened( $id ) );
+		} finally {
+			delete_option( 'tagbridge_embedded_fault' );
+		}
+		$this->assertSame( 'Jane', get_user_meta( $id, 'first_name', true ) );
+		$this->assertFalse( $plugin->ultimate_member->pull->profile_opened( $id ), 'not retried within the window' );
+	}
+}
