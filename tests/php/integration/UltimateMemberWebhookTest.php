@@ -3,7 +3,7 @@
  * Webhook users with a UM role (`um_custom_role` with "Require Email Activation", i.e.
  * `_um_status` = checkmail in `um_role_custom_role_meta`), and the tri-state `send_notification`
  * as the seed page describes it, asserted on the mails WordPress actually tries to send
- * (`pre_wp_mail`, last in line, sees only mails nobody short-circuited).
+ * (`pre_wp_mail`, just before the test bed's capture, sees only mails nobody short-circuited).
  *
  * UM cannot be installed in CI: UM's options and role meta are stored as UM stores them, and the
  * test-only stand-in (tests/php/support/UltimateMemberStandIn.php) runs UM's status methods as
@@ -31,11 +31,12 @@ final class UltimateMemberWebhookTest extends TestCase {
 		update_option( 'um_roles', array( 'custom_role' ) );
 		update_option( 'um_role_custom_role_meta', array( 'name' => 'UM Custom Role', '_um_is_custom' => 1, '_um_status' => 'checkmail' ) );
 		update_option( 'um_options', array( 'register_role' => '', 'checkmail_email_on' => 1 ) );
-		add_filter( 'pre_wp_mail', array( $this, 'capture' ), PHP_INT_MAX, 2 );
+		// Just before the test bed's own capture (which runs last and would otherwise take the mail).
+		add_filter( 'pre_wp_mail', array( $this, 'capture' ), PHP_INT_MAX - 1, 2 );
 	}
 
 	protected function tearDown(): void {
-		remove_filter( 'pre_wp_mail', array( $this, 'capture' ), PHP_INT_MAX );
+		remove_filter( 'pre_wp_mail', array( $this, 'capture' ), PHP_INT_MAX - 1 );
 		parent::tearDown();
 	}
 
@@ -100,5 +101,20 @@ final class UltimateMemberWebhookTest extends TestCase {
 		$this->assertSame( array( 'subscriber' ), array_values( get_userdata( $id )->roles ) );
 		$this->assertSame( '', get_user_meta( $id, 'account_status', true ) );
 		$this->assertSame( array(), $this->mails );
+	}
+
+	/**
+	 * The endpoint's seam: after a webhook created a user with a UM role, UM's part follows (the
+	 * endpoint itself sent WordPress's welcome email when send_notification was true).
+	 */
+	public function test_the_webhook_seam_adds_only_ums_part(): void {
+		foreach ( array( 'omitted' => null, 'true' => true, 'false' => false ) as $case => $send ) {
+			$this->mails = array();
+			$id          = $this->create_user( 'um_custom_role' );
+			do_action( 'tagbridge_webhook_user_created', $id, array( 'action' => 'add' ), $send );
+			$expected = false === $send ? array() : array( 'Please activate your account' );
+			$this->assertSame( $expected, $this->subjects(), $case );
+			$this->assertSame( 'awaiting_email_confirmation', get_user_meta( $id, 'account_status', true ), $case );
+		}
 	}
 }

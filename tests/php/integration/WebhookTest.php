@@ -209,6 +209,23 @@ final class WebhookTest extends TestCase {
 		$this->assertSame( array( array( $id, array( 'city' => 'Oslo' ), 'update', true ) ), $seen );
 	}
 
+	public function test_update_over_http_writes_pull_enabled_fields_and_does_not_push_them_back(): void {
+		global $wpdb;
+		$settings           = tagbridge_get_settings();
+		$settings['fields'] = array(
+			array( 'key' => 'tb_city', 'crm_field' => 'city', 'type' => 'text', 'direction' => 'both', 'source' => 'other' ),
+			array( 'key' => 'tb_secret_note', 'crm_field' => 'note', 'type' => 'text', 'direction' => 'push', 'source' => 'other' ),
+		);
+		$this->assertTrue( tagbridge_update_settings( $settings ) );
+		$id = $this->create_user();
+		$this->accepted( array( 'action' => 'update', 'contact_id' => (string) $id, 'fields' => array( 'city' => 'Oslo', 'note' => 'from the CRM' ) ) );
+		wp_cache_delete( $id, 'user_meta' );
+		$this->assertSame( 'Oslo', get_user_meta( $id, 'tb_city', true ), 'a pull-enabled field is written' );
+		$this->assertSame( '', get_user_meta( $id, 'tb_secret_note', true ), 'a push-only field is not' );
+		$rows = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . \TagBridge\Outbox\Outbox::table() . ' WHERE user_id = %d', $id ) );
+		$this->assertSame( 0, $rows, 'nothing queued back to the CRM' );
+	}
+
 	public function test_send_notification_matrix(): void {
 		$omitted = $this->email( 'omit' );
 		$off     = $this->email( 'off' );
