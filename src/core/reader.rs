@@ -39,6 +39,32 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// Why a string is not a usable name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameProblem {
+    /// Empty once trimmed.
+    Empty,
+    /// Longer than allowed once trimmed.
+    TooLong,
+    /// Holds a control character.
+    Control,
+}
+
+/// `s` trimmed, when it is a usable name (role slug, tag, capability): not empty, at most `max`
+/// bytes, no control characters. [`Node::name`] and the binding's direct readers both use it.
+pub fn name(s: &str, max: usize) -> std::result::Result<&str, NameProblem> {
+    let s = s.trim();
+    if s.is_empty() {
+        Err(NameProblem::Empty)
+    } else if s.len() > max {
+        Err(NameProblem::TooLong)
+    } else if s.chars().any(char::is_control) {
+        Err(NameProblem::Control)
+    } else {
+        Ok(s)
+    }
+}
+
 impl<'a> Node<'a> {
     /// The root of an input, named `root` in error paths.
     pub fn root(value: &'a Value, root: &'a str) -> Self {
@@ -74,17 +100,11 @@ impl<'a> Node<'a> {
 
     /// A string that is not empty once trimmed, at most `max` bytes; returned trimmed.
     pub fn name(&self, max: usize) -> Result<&'a str> {
-        let s = self.str()?.trim();
-        if s.is_empty() {
-            return Err(self.error("must not be empty"));
-        }
-        if s.len() > max {
-            return Err(self.error(format!("is longer than {max} bytes")));
-        }
-        if s.chars().any(char::is_control) {
-            return Err(self.error("must not contain control characters"));
-        }
-        Ok(s)
+        name(self.str()?, max).map_err(|problem| match problem {
+            NameProblem::Empty => self.error("must not be empty"),
+            NameProblem::TooLong => self.error(format!("is longer than {max} bytes")),
+            NameProblem::Control => self.error("must not contain control characters"),
+        })
     }
 
     /// A boolean (strictly `true`/`false`).

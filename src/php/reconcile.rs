@@ -1,15 +1,26 @@
 //! `tagbridge_plan()` and `tagbridge_plan_batch()`: the roles ↔ tags planner for PHP.
+//!
+//! These are the hot calls (one per user change, or a whole site), so facts are read straight from
+//! the PHP arrays into borrowed form and plans are written straight into PHP arrays. The direct
+//! reader only accepts input that the checked path (`from_zval`, then `UserFacts::read` and
+//! `Event::read`) accepts with the same result; on anything else it gives up and the checked path
+//! runs, so refusals keep their exact messages and paths.
 
 use super::cache;
-use super::convert::{Limits, from_zval, to_array};
+use super::convert::{Limits, from_zval};
 use super::errors::to_php;
-use crate::core::reader::Node;
-use crate::core::reconcile::{plan, plan_batch};
-use crate::core::{Error, Event, UserFacts};
+use crate::core::facts::{Names, UserRef};
+use crate::core::plan::{Change, Note, Plan};
+use crate::core::reader::{Node, name};
+use crate::core::reconcile::{plan, plan_batch, plan_ref};
+use crate::core::settings::MAX_NAME;
+use crate::core::{Error, Event, Settings, Truth, UserFacts};
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, Zval};
-use serde_json::Value;
+use ext_php_rs::types::array::Iter;
+use ext_php_rs::types::{ArrayKey, ZendEmptyArray, ZendHashTable, ZendStr, Zval};
+use std::collections::BTreeSet;
 
 /// Plans the role and tag changes that bring one user's roles and tags into agreement.
 ///
@@ -21,15 +32,21 @@ use serde_json::Value;
 /// @throws \TagBridge\Ext\InputException when the facts are malformed.
 #[php_function]
 pub fn tagbridge_plan(version: String, user: &Zval, event: &Zval) -> PhpResult<ZBox<ZendHashTable>> {
-    single(&version, user, event).map(|v| to_array(&v)).map_err(|e| to_php(&e))
+    single(&version, user, event).map_err(|e| to_php(&e))
 }
 
-fn single(version: &str, user: &Zval, event: &Zval) -> Result<Value, Error> {
+fn single(version: &str, user: &Zval, event: &Zval) -> Result<ZBox<ZendHashTable>, Error> {
     let settings = cache::get(version)?;
+    let keys = Keys::new();
+    let mut user_reader = Direct::new(Limits::FACTS);
+    let mut event_reader = Direct::new(Limits::FACTS);
+    if let (Some(u), Some(e)) = (user_reader.user(user, Buffers::default()), event_reader.event(event)) {
+        return Ok(keys.plan(&plan_ref(&settings, &u, &e)));
+    }
     let user = from_zval(user, "user", Limits::FACTS)?;
     let user = UserFacts::read(Node::root(&user, "user"))?;
-    let event = read_event(event)?;
-    Ok(plan(&settings, &user, &event).to_value())
+    let event = checked_event(event)?;
+    Ok(keys.plan(&plan(&settings, &user, &event)))
 }
 
 /// Plans many users with one event, for reconciling a whole site; returns only the plans that
@@ -43,24 +60,278 @@ fn single(version: &str, user: &Zval, event: &Zval) -> Result<Value, Error> {
 /// @throws \TagBridge\Ext\InputException when the facts are malformed.
 #[php_function]
 pub fn tagbridge_plan_batch(version: String, users: &Zval, event: &Zval) -> PhpResult<ZBox<ZendHashTable>> {
-    batch(&version, users, event).map(|v| to_array(&v)).map_err(|e| to_php(&e))
+    batch(&version, users, event).map_err(|e| to_php(&e))
 }
 
-fn batch(version: &str, users: &Zval, event: &Zval) -> Result<Value, Error> {
+fn batch(version: &str, users: &Zval, event: &Zval) -> Result<ZBox<ZendHashTable>, Error> {
     let settings = cache::get(version)?;
+    let keys = Keys::new();
+    if let Some(plans) = direct_batch(&settings, users, event, &keys) {
+        return Ok(plans);
+    }
     let raw = from_zval(users, "users", Limits::BATCH)?;
     let facts = Node::root(&raw, "users")
         .list()?
         .iter()
         .map(|c| UserFacts::read(c.node()))
         .collect::<Result<Vec<_>, _>>()?;
-    let event = read_event(event)?;
-    Ok(Value::Array(plan_batch(&settings, &facts, &event).iter().map(|p| p.to_value()).collect()))
+    let event = checked_event(event)?;
+    let mut out = ZendHashTable::new();
+    for plan in plan_batch(&settings, &facts, &event) {
+        let _ = out.push(keys.plan(&plan));
+    }
+    Ok(out)
 }
 
-fn read_event(event: &Zval) -> Result<Event, Error> {
+/// The batch through the direct reader, or `None` when some input needs the checked path.
+fn direct_batch(settings: &Settings, users: &Zval, event: &Zval, keys: &Keys) -> Option<ZBox<ZendHashTable>> {
+    let event = Direct::new(Limits::FACTS).event(event)?;
+    let mut reader = Direct::new(Limits::BATCH);
+    let mut buffers = Buffers::default();
+    let mut out = ZendHashTable::new();
+    for user in reader.list(users)? {
+        let user = reader.user(user, buffers)?;
+        let plan = plan_ref(settings, &user, &event);
+        // Plans that change nothing are dropped before anything is built for them.
+        if !plan.is_empty() {
+            let _ = out.push(keys.plan(&plan));
+        }
+        buffers = Buffers::from(user);
+    }
+    Some(out)
+}
+
+fn checked_event(event: &Zval) -> Result<Event, Error> {
     let raw = from_zval(event, "event", Limits::FACTS)?;
     Event::read(Node::root(&raw, "event"))
+}
+
+/// Name buffers handed from one user of a batch to the next, so reading allocates once.
+#[derive(Default)]
+struct Buffers<'a> {
+    roles: Vec<&'a str>,
+    tags: Vec<&'a str>,
+    caps: Vec<&'a str>,
+}
+
+impl<'a> From<UserRef<'a>> for Buffers<'a> {
+    fn from(user: UserRef<'a>) -> Self {
+        Self { roles: user.roles.into_buffer(), tags: user.tags.into_buffer(), caps: user.caps.into_buffer() }
+    }
+}
+
+/// Reads facts straight from PHP values, borrowing their strings. Every method returns `None` on
+/// anything the checked path might refuse or read differently: wrong types, unknown or non-string
+/// keys, lists that are not 0..n in order, bad names or UTF-8, too many elements. Nesting is fixed
+/// by the shape read, well within the depth limits.
+struct Direct {
+    limits: Limits,
+    nodes: usize,
+}
+
+impl Direct {
+    fn new(limits: Limits) -> Self {
+        // The root itself counts, as in `from_zval`.
+        Self { limits, nodes: 1 }
+    }
+
+    /// Counts `n` more elements against the limit.
+    fn count(&mut self, n: usize) -> Option<()> {
+        self.nodes += n;
+        (self.nodes <= self.limits.max_nodes).then_some(())
+    }
+
+    /// The values of a list (keys 0..n in order), or of an empty array.
+    fn list<'a>(&mut self, zv: &'a Zval) -> Option<Vec<&'a Zval>> {
+        let ht = zv.array()?;
+        self.count(ht.len())?;
+        let mut it = Iter::new(ht);
+        let mut values = Vec::with_capacity(ht.len());
+        while let Some((key, value)) = it.next_zval() {
+            if key.long()? != i64::try_from(values.len()).ok()? {
+                return None;
+            }
+            values.push(value);
+        }
+        Some(values)
+    }
+
+    /// A map with only the given keys: each key's value, `None` when absent or `null`.
+    fn map<'a, const N: usize>(&mut self, zv: &'a Zval, keys: [&str; N]) -> Option<[Option<&'a Zval>; N]> {
+        let ht = zv.array()?;
+        self.count(ht.len())?;
+        let mut found = 0;
+        let values = keys.map(|k| {
+            let v = ht.get(k).map(Zval::dereference);
+            found += usize::from(v.is_some());
+            v.filter(|v| !v.is_null())
+        });
+        // Any other key is unknown (or not a string): the checked path names it.
+        (found == ht.len()).then_some(values)
+    }
+
+    fn name<'a>(&self, zv: &'a Zval) -> Option<&'a str> {
+        let bytes = zv.zend_str()?.as_bytes();
+        if bytes.len() > self.limits.max_string {
+            return None;
+        }
+        name(std::str::from_utf8(bytes).ok()?, MAX_NAME).ok()
+    }
+
+    fn names<'a>(&mut self, zv: Option<&'a Zval>, mut buffer: Vec<&'a str>) -> Option<Names<'a>> {
+        if let Some(zv) = zv {
+            let ht = zv.array()?;
+            self.count(ht.len())?;
+            let mut it = Iter::new(ht);
+            while let Some((key, value)) = it.next_zval() {
+                if key.long()? != i64::try_from(buffer.len()).ok()? {
+                    return None;
+                }
+                buffer.push(self.name(value)?);
+            }
+        }
+        Some(Names::new(buffer))
+    }
+
+    fn owned_names(&mut self, zv: Option<&Zval>) -> Option<BTreeSet<String>> {
+        Some(self.names(zv, Vec::new())?.iter().map(str::to_string).collect())
+    }
+
+    /// As `UserFacts::read`.
+    fn user<'a>(&mut self, zv: &'a Zval, buffers: Buffers<'a>) -> Option<UserRef<'a>> {
+        let [user_id, roles, tags, caps, super_admin] =
+            self.map(zv, ["user_id", "roles", "tags", "caps", "super_admin"])?;
+        Some(UserRef {
+            user_id: u64::try_from(user_id?.long()?).ok()?,
+            roles: self.names(roles, buffers.roles)?,
+            tags: self.names(tags, buffers.tags)?,
+            caps: self.names(caps, buffers.caps)?,
+            super_admin: match super_admin {
+                Some(b) => b.bool()?,
+                None => false,
+            },
+        })
+    }
+
+    /// As `Event::read`.
+    fn event(&mut self, zv: &Zval) -> Option<Event> {
+        let [roles_added, roles_removed, tags_applied, tags_removed, resync, resync_roles] = self.map(
+            zv,
+            ["roles_added", "roles_removed", "tags_applied", "tags_removed", "resync", "resync_roles"],
+        )?;
+        Some(Event {
+            roles_added: self.owned_names(roles_added)?,
+            roles_removed: self.owned_names(roles_removed)?,
+            tags_applied: self.owned_names(tags_applied)?,
+            tags_removed: self.owned_names(tags_removed)?,
+            resync: match resync {
+                None => None,
+                Some(side) => match side.zend_str()?.as_bytes() {
+                    b"roles" => Some(Truth::Roles),
+                    b"tags" => Some(Truth::Tags),
+                    _ => return None,
+                },
+            },
+            resync_roles: match resync_roles {
+                None => None,
+                Some(_) => Some(self.owned_names(resync_roles)?),
+            },
+        })
+    }
+}
+
+/// The keys of a plan array, made once per call and shared by every plan it returns.
+struct Keys {
+    user_id: ZBox<ZendStr>,
+    add_roles: ZBox<ZendStr>,
+    remove_roles: ZBox<ZendStr>,
+    apply_tags: ZBox<ZendStr>,
+    remove_tags: ZBox<ZendStr>,
+    notes: ZBox<ZendStr>,
+    role: ZBox<ZendStr>,
+    tag: ZBox<ZendStr>,
+    reason: ZBox<ZendStr>,
+    detail: ZBox<ZendStr>,
+    code: ZBox<ZendStr>,
+    message: ZBox<ZendStr>,
+}
+
+impl Keys {
+    fn new() -> Self {
+        let key = |k: &str| ZendStr::new(k, false);
+        Self {
+            user_id: key("user_id"),
+            add_roles: key("add_roles"),
+            remove_roles: key("remove_roles"),
+            apply_tags: key("apply_tags"),
+            remove_tags: key("remove_tags"),
+            notes: key("notes"),
+            role: key("role"),
+            tag: key("tag"),
+            reason: key("reason"),
+            detail: key("detail"),
+            code: key("code"),
+            message: key("message"),
+        }
+    }
+
+    /// The plan as PHP sees it. Keys are in sorted order, as plans have always been returned.
+    fn plan(&self, plan: &Plan) -> ZBox<ZendHashTable> {
+        let mut ht = ZendHashTable::with_capacity(6);
+        let _ = ht.insert(ArrayKey::ZendString(&self.add_roles), self.changes(&plan.add_roles, &self.role));
+        let _ = ht.insert(ArrayKey::ZendString(&self.apply_tags), self.changes(&plan.apply_tags, &self.tag));
+        let _ = ht.insert(ArrayKey::ZendString(&self.notes), self.notes(&plan.notes));
+        let _ =
+            ht.insert(ArrayKey::ZendString(&self.remove_roles), self.changes(&plan.remove_roles, &self.role));
+        let _ =
+            ht.insert(ArrayKey::ZendString(&self.remove_tags), self.changes(&plan.remove_tags, &self.tag));
+        let mut id = Zval::new();
+        match i64::try_from(plan.user_id) {
+            Ok(i) => id.set_long(i),
+            // As JSON numbers were: beyond PHP's integers, a float.
+            Err(_) => id.set_double(plan.user_id as f64),
+        }
+        let _ = ht.insert(ArrayKey::ZendString(&self.user_id), id);
+        ht
+    }
+
+    fn changes(&self, changes: &[Change], name_key: &ZendStr) -> Zval {
+        if changes.is_empty() {
+            return empty_array();
+        }
+        let mut list = ZendHashTable::with_capacity(u32::try_from(changes.len()).unwrap_or(u32::MAX));
+        for c in changes {
+            let mut entry = ZendHashTable::with_capacity(3);
+            let _ = entry.insert(ArrayKey::ZendString(&self.detail), c.detail.as_str());
+            let _ = entry.insert(ArrayKey::ZendString(&self.reason), c.reason.code());
+            let _ = entry.insert(ArrayKey::ZendString(name_key), c.name.as_str());
+            let _ = list.push(entry);
+        }
+        let mut zv = Zval::new();
+        zv.set_hashtable(list);
+        zv
+    }
+
+    fn notes(&self, notes: &[Note]) -> Zval {
+        if notes.is_empty() {
+            return empty_array();
+        }
+        let mut list = ZendHashTable::with_capacity(u32::try_from(notes.len()).unwrap_or(u32::MAX));
+        for n in notes {
+            let mut entry = ZendHashTable::with_capacity(2);
+            let _ = entry.insert(ArrayKey::ZendString(&self.code), n.code);
+            let _ = entry.insert(ArrayKey::ZendString(&self.message), n.message.as_str());
+            let _ = list.push(entry);
+        }
+        let mut zv = Zval::new();
+        zv.set_hashtable(list);
+        zv
+    }
+}
+
+/// PHP's shared empty array: most plans have nothing to list, and this costs no allocation.
+fn empty_array() -> Zval {
+    ZendEmptyArray.into_zval(false).unwrap_or_default()
 }
 
 /// Registers the planner functions.
