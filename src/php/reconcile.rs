@@ -37,10 +37,12 @@ pub fn tagbridge_plan(version: String, user: &Zval, event: &Zval) -> PhpResult<Z
 
 fn single(version: &str, user: &Zval, event: &Zval) -> Result<ZBox<ZendHashTable>, Error> {
     let settings = cache::get(version)?;
-    let keys = Keys::new();
+    let keys = Keys::text();
     let mut user_reader = Direct::new(Limits::FACTS);
     let mut event_reader = Direct::new(Limits::FACTS);
-    if let (Some(u), Some(e)) = (user_reader.user(user, Buffers::default()), event_reader.event(event)) {
+    if let (Some(u), Some(e)) =
+        (user_reader.user(user, &keys, Buffers::default()), event_reader.event(event, &keys))
+    {
         return Ok(keys.plan(&plan_ref(&settings, &u, &e)));
     }
     let user = from_zval(user, "user", Limits::FACTS)?;
@@ -65,7 +67,7 @@ pub fn tagbridge_plan_batch(version: String, users: &Zval, event: &Zval) -> PhpR
 
 fn batch(version: &str, users: &Zval, event: &Zval) -> Result<ZBox<ZendHashTable>, Error> {
     let settings = cache::get(version)?;
-    let keys = Keys::new();
+    let keys = Keys::shared();
     if let Some(plans) = direct_batch(&settings, users, event, &keys) {
         return Ok(plans);
     }
@@ -85,12 +87,12 @@ fn batch(version: &str, users: &Zval, event: &Zval) -> Result<ZBox<ZendHashTable
 
 /// The batch through the direct reader, or `None` when some input needs the checked path.
 fn direct_batch(settings: &Settings, users: &Zval, event: &Zval, keys: &Keys) -> Option<ZBox<ZendHashTable>> {
-    let event = Direct::new(Limits::FACTS).event(event)?;
+    let event = Direct::new(Limits::FACTS).event(event, keys)?;
     let mut reader = Direct::new(Limits::BATCH);
     let mut buffers = Buffers::default();
     let mut out = ZendHashTable::new();
     for user in reader.list(users)? {
-        let user = reader.user(user, buffers)?;
+        let user = reader.user(user, keys, buffers)?;
         let plan = plan_ref(settings, &user, &event);
         // Plans that change nothing are dropped before anything is built for them.
         if !plan.is_empty() {
@@ -104,6 +106,32 @@ fn direct_batch(settings: &Settings, users: &Zval, event: &Zval, keys: &Keys) ->
 fn checked_event(event: &Zval) -> Result<Event, Error> {
     let raw = from_zval(event, "event", Limits::FACTS)?;
     Event::read(Node::root(&raw, "event"))
+}
+
+/// PHP gives packed arrays (element i has key i) this hash mask, and only them (and arrays not yet
+/// used); hashed arrays have a mask of at most -16.
+const PACKED_MASK: u32 = u32::MAX - 1;
+
+/// Calls `f` with each value of `ht` in order, or gives up when the keys are not 0..n in order (the
+/// checked path reads such an array as a map).
+fn each_in_list<'a>(ht: &'a ZendHashTable, mut f: impl FnMut(&'a Zval) -> Option<()>) -> Option<()> {
+    if ht.nTableMask == PACKED_MASK && ht.nNumUsed == ht.nNumOfElements {
+        // Packed without holes: keys are 0..n in order, so index straight in.
+        for i in 0..i64::from(ht.nNumUsed) {
+            f(ht.get_index(i)?)?;
+        }
+        return Some(());
+    }
+    let mut it = Iter::new(ht);
+    let mut i = 0;
+    while let Some((key, value)) = it.next_zval() {
+        if key.long()? != i {
+            return None;
+        }
+        f(value)?;
+        i += 1;
+    }
+    Some(())
 }
 
 /// Name buffers handed from one user of a batch to the next, so reading allocates once.
@@ -145,50 +173,47 @@ impl Direct {
     fn list<'a>(&mut self, zv: &'a Zval) -> Option<Vec<&'a Zval>> {
         let ht = zv.array()?;
         self.count(ht.len())?;
-        let mut it = Iter::new(ht);
         let mut values = Vec::with_capacity(ht.len());
-        while let Some((key, value)) = it.next_zval() {
-            if key.long()? != i64::try_from(values.len()).ok()? {
-                return None;
-            }
-            values.push(value);
-        }
+        each_in_list(ht, |v| {
+            values.push(v);
+            Some(())
+        })?;
         Some(values)
     }
 
     /// A map with only the given keys: each key's value, `None` when absent or `null`.
-    fn map<'a, const N: usize>(&mut self, zv: &'a Zval, keys: [&str; N]) -> Option<[Option<&'a Zval>; N]> {
+    fn map<'a, const N: usize>(
+        &mut self,
+        zv: &'a Zval,
+        keys: &Keys,
+        names: [K; N],
+    ) -> Option<[Option<&'a Zval>; N]> {
         let ht = zv.array()?;
-        self.count(ht.len())?;
+        let len = ht.len();
+        self.count(len)?;
         let mut found = 0;
-        let values = keys.map(|k| {
-            let v = ht.get(k).map(Zval::dereference);
+        let values = names.map(|k| {
+            let v = ht.get(keys.get(k)).map(Zval::dereference);
             found += usize::from(v.is_some());
             v.filter(|v| !v.is_null())
         });
         // Any other key is unknown (or not a string): the checked path names it.
-        (found == ht.len()).then_some(values)
-    }
-
-    fn name<'a>(&self, zv: &'a Zval) -> Option<&'a str> {
-        let bytes = zv.zend_str()?.as_bytes();
-        if bytes.len() > self.limits.max_string {
-            return None;
-        }
-        name(std::str::from_utf8(bytes).ok()?, MAX_NAME).ok()
+        (found == len).then_some(values)
     }
 
     fn names<'a>(&mut self, zv: Option<&'a Zval>, mut buffer: Vec<&'a str>) -> Option<Names<'a>> {
         if let Some(zv) = zv {
             let ht = zv.array()?;
             self.count(ht.len())?;
-            let mut it = Iter::new(ht);
-            while let Some((key, value)) = it.next_zval() {
-                if key.long()? != i64::try_from(buffer.len()).ok()? {
+            let max_string = self.limits.max_string;
+            each_in_list(ht, |v| {
+                let bytes = v.zend_str()?.as_bytes();
+                if bytes.len() > max_string {
                     return None;
                 }
-                buffer.push(self.name(value)?);
-            }
+                buffer.push(name(std::str::from_utf8(bytes).ok()?, MAX_NAME).ok()?);
+                Some(())
+            })?;
         }
         Some(Names::new(buffer))
     }
@@ -198,9 +223,9 @@ impl Direct {
     }
 
     /// As `UserFacts::read`.
-    fn user<'a>(&mut self, zv: &'a Zval, buffers: Buffers<'a>) -> Option<UserRef<'a>> {
+    fn user<'a>(&mut self, zv: &'a Zval, keys: &Keys, buffers: Buffers<'a>) -> Option<UserRef<'a>> {
         let [user_id, roles, tags, caps, super_admin] =
-            self.map(zv, ["user_id", "roles", "tags", "caps", "super_admin"])?;
+            self.map(zv, keys, [K::UserId, K::Roles, K::Tags, K::Caps, K::SuperAdmin])?;
         Some(UserRef {
             user_id: u64::try_from(user_id?.long()?).ok()?,
             roles: self.names(roles, buffers.roles)?,
@@ -214,10 +239,11 @@ impl Direct {
     }
 
     /// As `Event::read`.
-    fn event(&mut self, zv: &Zval) -> Option<Event> {
+    fn event(&mut self, zv: &Zval, keys: &Keys) -> Option<Event> {
         let [roles_added, roles_removed, tags_applied, tags_removed, resync, resync_roles] = self.map(
             zv,
-            ["roles_added", "roles_removed", "tags_applied", "tags_removed", "resync", "resync_roles"],
+            keys,
+            [K::RolesAdded, K::RolesRemoved, K::TagsApplied, K::TagsRemoved, K::Resync, K::ResyncRoles],
         )?;
         Some(Event {
             roles_added: self.owned_names(roles_added)?,
@@ -240,71 +266,109 @@ impl Direct {
     }
 }
 
-/// The keys of a plan array, made once per call and shared by every plan it returns.
-struct Keys {
-    user_id: ZBox<ZendStr>,
-    add_roles: ZBox<ZendStr>,
-    remove_roles: ZBox<ZendStr>,
-    apply_tags: ZBox<ZendStr>,
-    remove_tags: ZBox<ZendStr>,
-    notes: ZBox<ZendStr>,
-    role: ZBox<ZendStr>,
-    tag: ZBox<ZendStr>,
-    reason: ZBox<ZendStr>,
-    detail: ZBox<ZendStr>,
-    code: ZBox<ZendStr>,
-    message: ZBox<ZendStr>,
+/// The keys read from facts and written to plans.
+#[derive(Clone, Copy)]
+enum K {
+    UserId,
+    Roles,
+    Tags,
+    Caps,
+    SuperAdmin,
+    RolesAdded,
+    RolesRemoved,
+    TagsApplied,
+    TagsRemoved,
+    Resync,
+    ResyncRoles,
+    AddRoles,
+    RemoveRoles,
+    ApplyTags,
+    RemoveTags,
+    Notes,
+    Role,
+    Tag,
+    Reason,
+    Detail,
+    Code,
+    Message,
 }
 
+/// The text of each key, in the order of [`K`].
+const KEY_NAMES: [&str; 22] = [
+    "user_id",
+    "roles",
+    "tags",
+    "caps",
+    "super_admin",
+    "roles_added",
+    "roles_removed",
+    "tags_applied",
+    "tags_removed",
+    "resync",
+    "resync_roles",
+    "add_roles",
+    "remove_roles",
+    "apply_tags",
+    "remove_tags",
+    "notes",
+    "role",
+    "tag",
+    "reason",
+    "detail",
+    "code",
+    "message",
+];
+
+/// How a call names its keys. A batch makes each key a PHP string once, so every plan shares it
+/// and lookups reuse its hash; a single call looks up and writes plain text, which costs less
+/// than making strings it would use once.
+struct Keys(Option<Vec<ZBox<ZendStr>>>);
+
 impl Keys {
-    fn new() -> Self {
-        let key = |k: &str| ZendStr::new(k, false);
-        Self {
-            user_id: key("user_id"),
-            add_roles: key("add_roles"),
-            remove_roles: key("remove_roles"),
-            apply_tags: key("apply_tags"),
-            remove_tags: key("remove_tags"),
-            notes: key("notes"),
-            role: key("role"),
-            tag: key("tag"),
-            reason: key("reason"),
-            detail: key("detail"),
-            code: key("code"),
-            message: key("message"),
+    fn text() -> Self {
+        Self(None)
+    }
+
+    fn shared() -> Self {
+        Self(Some(KEY_NAMES.iter().map(|k| ZendStr::new(k, false)).collect()))
+    }
+
+    fn get(&self, key: K) -> ArrayKey<'_> {
+        let i = key as usize;
+        match self.0.as_ref().and_then(|strings| strings.get(i)) {
+            Some(s) => ArrayKey::ZendString(s),
+            None => ArrayKey::Str(KEY_NAMES[i]),
         }
     }
 
     /// The plan as PHP sees it. Keys are in sorted order, as plans have always been returned.
     fn plan(&self, plan: &Plan) -> ZBox<ZendHashTable> {
         let mut ht = ZendHashTable::with_capacity(6);
-        let _ = ht.insert(ArrayKey::ZendString(&self.add_roles), self.changes(&plan.add_roles, &self.role));
-        let _ = ht.insert(ArrayKey::ZendString(&self.apply_tags), self.changes(&plan.apply_tags, &self.tag));
-        let _ = ht.insert(ArrayKey::ZendString(&self.notes), self.notes(&plan.notes));
-        let _ =
-            ht.insert(ArrayKey::ZendString(&self.remove_roles), self.changes(&plan.remove_roles, &self.role));
-        let _ =
-            ht.insert(ArrayKey::ZendString(&self.remove_tags), self.changes(&plan.remove_tags, &self.tag));
+        let _ = ht.insert(self.get(K::AddRoles), self.changes(&plan.add_roles, K::Role));
+        let _ = ht.insert(self.get(K::ApplyTags), self.changes(&plan.apply_tags, K::Tag));
+        let _ = ht.insert(self.get(K::Notes), self.notes(&plan.notes));
+        let _ = ht.insert(self.get(K::RemoveRoles), self.changes(&plan.remove_roles, K::Role));
+        let _ = ht.insert(self.get(K::RemoveTags), self.changes(&plan.remove_tags, K::Tag));
         let mut id = Zval::new();
         match i64::try_from(plan.user_id) {
             Ok(i) => id.set_long(i),
             // As JSON numbers were: beyond PHP's integers, a float.
             Err(_) => id.set_double(plan.user_id as f64),
         }
-        let _ = ht.insert(ArrayKey::ZendString(&self.user_id), id);
+        let _ = ht.insert(self.get(K::UserId), id);
         ht
     }
 
-    fn changes(&self, changes: &[Change], name_key: &ZendStr) -> Zval {
+    fn changes(&self, changes: &[Change], name_key: K) -> Zval {
         if changes.is_empty() {
             return empty_array();
         }
         let mut list = ZendHashTable::with_capacity(u32::try_from(changes.len()).unwrap_or(u32::MAX));
         for c in changes {
             let mut entry = ZendHashTable::with_capacity(3);
-            let _ = entry.insert(ArrayKey::ZendString(&self.detail), c.detail.as_str());
-            let _ = entry.insert(ArrayKey::ZendString(&self.reason), c.reason.code());
-            let _ = entry.insert(ArrayKey::ZendString(name_key), c.name.as_str());
+            let _ = entry.insert(self.get(K::Detail), c.detail.as_str());
+            let _ = entry.insert(self.get(K::Reason), c.reason.code());
+            let _ = entry.insert(self.get(name_key), c.name.as_str());
             let _ = list.push(entry);
         }
         let mut zv = Zval::new();
@@ -319,8 +383,8 @@ impl Keys {
         let mut list = ZendHashTable::with_capacity(u32::try_from(notes.len()).unwrap_or(u32::MAX));
         for n in notes {
             let mut entry = ZendHashTable::with_capacity(2);
-            let _ = entry.insert(ArrayKey::ZendString(&self.code), n.code);
-            let _ = entry.insert(ArrayKey::ZendString(&self.message), n.message.as_str());
+            let _ = entry.insert(self.get(K::Code), n.code);
+            let _ = entry.insert(self.get(K::Message), n.message.as_str());
             let _ = list.push(entry);
         }
         let mut zv = Zval::new();
