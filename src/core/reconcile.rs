@@ -9,7 +9,7 @@
 
 use super::facts::{Event, Truth, UserFacts, UserRef};
 use super::plan::{Change, Note, Plan, Reason};
-use super::settings::Settings;
+use super::settings::{RoleLink, Settings};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// True when the user must never have roles changed by TagBridge.
@@ -28,26 +28,28 @@ pub fn plan(settings: &Settings, user: &UserFacts, event: &Event) -> Plan {
     plan_ref(settings, &user.borrowed(), event)
 }
 
-/// True when a link disagrees for this user and the event picks a side for it. Only the links of
-/// the user's own roles and tags can disagree, so this looks at those few instead of every link.
-fn acts_on(settings: &Settings, user: &UserRef<'_>, event: &Event) -> bool {
-    let acts = |role: &str, tag: &str| event.truth_for(role, tag).is_some();
-    user.roles
-        .iter()
-        .filter_map(|r| settings.link_for_role(r))
-        .any(|l| !user.tags.contains(&l.tag) && acts(&l.role, &l.tag))
-        || user
-            .tags
-            .iter()
-            .filter_map(|t| settings.link_for_tag(t))
-            .any(|l| !user.roles.contains(&l.role) && acts(&l.role, &l.tag))
+/// The links that disagree for this user and on which the event picks a side (with that side), in
+/// link order. Only the links of the user's own roles and tags can disagree, so only those few are
+/// looked at.
+fn acting_links<'s>(settings: &'s Settings, user: &UserRef<'_>, event: &Event) -> Vec<(&'s RoleLink, Truth)> {
+    // A disagreeing link is found once: from its role if held, else from its tag.
+    let role_held =
+        user.roles.iter().filter_map(|r| settings.link_for_role(r)).filter(|l| !user.tags.contains(&l.tag));
+    let tag_held =
+        user.tags.iter().filter_map(|t| settings.link_for_tag(t)).filter(|l| !user.roles.contains(&l.role));
+    let mut links: Vec<(&RoleLink, Truth)> =
+        role_held.chain(tag_held).filter_map(|l| Some((l, event.truth_for(&l.role, &l.tag)?))).collect();
+    // Every link lives in `settings.role_links`, so address order is link order.
+    links.sort_unstable_by_key(|(l, _)| std::ptr::from_ref(*l));
+    links
 }
 
 /// Plans one user from borrowed facts.
 pub fn plan_ref(settings: &Settings, user: &UserRef<'_>, event: &Event) -> Plan {
+    let links = acting_links(settings, user, event);
     // Most users of a batch have nothing to change: no link acts, so no role goes (no fallback)
     // and no note is due. Answer those without building the sets below.
-    if !acts_on(settings, user, event) {
+    if links.is_empty() {
         return Plan { user_id: user.user_id, ..Plan::default() };
     }
     let protected = is_protected_ref(settings, user);
@@ -59,15 +61,12 @@ pub fn plan_ref(settings: &Settings, user: &UserRef<'_>, event: &Event) -> Plan 
     let mut why_tag: BTreeMap<&str, (Reason, String)> = BTreeMap::new();
     let mut notes = Vec::new();
 
-    for link in &settings.role_links {
+    for (link, truth) in links {
         let has_role = user.roles.contains(&link.role);
-        let has_tag = user.tags.contains(&link.tag);
-        if has_role == has_tag {
-            continue;
-        }
-        match event.truth_for(&link.role, &link.tag) {
-            None => {}
-            Some(Truth::Roles) => {
+        // The link disagrees, so the user has its tag exactly when they lack its role.
+        let has_tag = !has_role;
+        match truth {
+            Truth::Roles => {
                 let reason = if event.resync == Some(Truth::Roles)
                     && !event.roles_added.contains(&link.role)
                     && !event.roles_removed.contains(&link.role)
@@ -90,7 +89,7 @@ pub fn plan_ref(settings: &Settings, user: &UserRef<'_>, event: &Event) -> Plan 
                 }
                 why_tag.insert(&link.tag, (reason, detail));
             }
-            Some(Truth::Tags) => {
+            Truth::Tags => {
                 if protected {
                     notes.push(Note::new(
                         "protected_user",
