@@ -190,6 +190,9 @@ impl Direct {
     ) -> Option<[Option<&'a Zval>; N]> {
         let ht = zv.array()?;
         let len = ht.len();
+        if len == 0 {
+            return Some([None; N]);
+        }
         self.count(len)?;
         let mut found = 0;
         let values = names.map(|k| {
