@@ -1,7 +1,5 @@
 //! A plan: the role and tag changes for one user, each with a reason, plus notes for the log.
 
-use serde_json::{Value, json};
-
 /// Why a change is planned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
@@ -84,23 +82,5 @@ impl Plan {
             && self.remove_roles.is_empty()
             && self.apply_tags.is_empty()
             && self.remove_tags.is_empty()
-    }
-
-    /// The plan as plain data for PHP.
-    pub fn to_value(&self) -> Value {
-        let list = |changes: &[Change], key: &str| -> Value {
-            changes
-                .iter()
-                .map(|c| json!({ key: c.name, "reason": c.reason.code(), "detail": c.detail }))
-                .collect()
-        };
-        json!({
-            "user_id": self.user_id,
-            "add_roles": list(&self.add_roles, "role"),
-            "remove_roles": list(&self.remove_roles, "role"),
-            "apply_tags": list(&self.apply_tags, "tag"),
-            "remove_tags": list(&self.remove_tags, "tag"),
-            "notes": self.notes.iter().map(|n| json!({"code": n.code, "message": n.message})).collect::<Vec<_>>(),
-        })
     }
 }

@@ -6,24 +6,67 @@
 
 use super::error::{Error, Result};
 use serde_json::{Map, Value};
+use std::ops::Deref;
+use std::rc::Rc;
 
-/// One value and where it sits in the input.
+/// One step below a container. Paths are made text only when asked for (an error), and a
+/// container's own path once for all its children, never once per value read.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    /// A list item: `parent[i]`.
+    Index(usize),
+    /// A key read from a map: `parent.key`, or `key` at an unnamed root.
+    Field(&'a str),
+    /// A key of a map read as entries: `parent.key`.
+    Entry(&'a str),
+}
+
+fn join(parent: &str, seg: Option<Seg<'_>>) -> String {
+    match seg {
+        None => parent.to_string(),
+        Some(Seg::Index(i)) => format!("{parent}[{i}]"),
+        Some(Seg::Field(k)) if parent.is_empty() => k.to_string(),
+        Some(Seg::Field(k) | Seg::Entry(k)) => format!("{parent}.{k}"),
+    }
+}
+
+/// The path text of a container, shared by its children.
+#[derive(Clone)]
+enum Text<'a> {
+    Borrowed(&'a str),
+    Shared(Rc<str>),
+}
+
+impl Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Self::Borrowed(s) => s,
+            Self::Shared(s) => s,
+        }
+    }
+}
+
+/// One value and where it sits in the input: its container's path and its step below it.
 #[derive(Clone, Copy)]
 pub struct Node<'a> {
     value: &'a Value,
-    path: &'a str,
+    parent: &'a str,
+    seg: Option<Seg<'a>>,
 }
 
-/// Owned path text for children; kept separate so `Node` stays `Copy`.
+/// A value inside a container; holds the container's path so that `Node` stays `Copy`.
 pub struct Child<'a> {
     value: &'a Value,
-    path: String,
+    parent: Text<'a>,
+    seg: Seg<'a>,
 }
 
 impl<'a> Child<'a> {
     /// Borrow as a node.
     pub fn node(&self) -> Node<'_> {
-        Node { value: self.value, path: &self.path }
+        Node { value: self.value, parent: &self.parent, seg: Some(self.seg) }
     }
 }
 
@@ -39,10 +82,39 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// Why a string is not a usable name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameProblem {
+    /// Empty once trimmed.
+    Empty,
+    /// Longer than allowed once trimmed.
+    TooLong,
+    /// Holds a control character.
+    Control,
+}
+
+/// `s` trimmed, when it is a usable name (role slug, tag, capability): not empty, at most `max`
+/// bytes, no control characters. [`Node::name`] and the binding's direct readers both use it.
+pub fn name(s: &str, max: usize) -> std::result::Result<&str, NameProblem> {
+    // Nearly every name is printable ASCII: then only spaces can be trimmed and nothing is a control
+    // character, which is much cheaper to check than Unicode whitespace and controls.
+    let printable = s.bytes().all(|b| (b' '..=b'~').contains(&b));
+    let s = if printable { s.trim_ascii() } else { s.trim() };
+    if s.is_empty() {
+        Err(NameProblem::Empty)
+    } else if s.len() > max {
+        Err(NameProblem::TooLong)
+    } else if !printable && s.chars().any(char::is_control) {
+        Err(NameProblem::Control)
+    } else {
+        Ok(s)
+    }
+}
+
 impl<'a> Node<'a> {
     /// The root of an input, named `root` in error paths.
     pub fn root(value: &'a Value, root: &'a str) -> Self {
-        Self { value, path: root }
+        Self { value, parent: root, seg: None }
     }
 
     /// The raw value.
@@ -50,14 +122,22 @@ impl<'a> Node<'a> {
         self.value
     }
 
-    /// The path of this node.
-    pub fn path(&self) -> &str {
-        self.path
+    /// The path of this node (`role_links[2].tag`).
+    pub fn path(&self) -> String {
+        join(self.parent, self.seg)
+    }
+
+    /// This node's path as the parent text of its children.
+    fn text(&self) -> Text<'a> {
+        match self.seg {
+            None => Text::Borrowed(self.parent),
+            Some(_) => Text::Shared(self.path().into()),
+        }
     }
 
     /// An input error at this node.
     pub fn error(&self, message: impl Into<String>) -> Error {
-        Error::input(self.path, message)
+        Error::input(self.path(), message)
     }
 
     /// True when the value is `null`.
@@ -74,17 +154,11 @@ impl<'a> Node<'a> {
 
     /// A string that is not empty once trimmed, at most `max` bytes; returned trimmed.
     pub fn name(&self, max: usize) -> Result<&'a str> {
-        let s = self.str()?.trim();
-        if s.is_empty() {
-            return Err(self.error("must not be empty"));
-        }
-        if s.len() > max {
-            return Err(self.error(format!("is longer than {max} bytes")));
-        }
-        if s.chars().any(char::is_control) {
-            return Err(self.error("must not contain control characters"));
-        }
-        Ok(s)
+        name(self.str()?, max).map_err(|problem| match problem {
+            NameProblem::Empty => self.error("must not be empty"),
+            NameProblem::TooLong => self.error(format!("is longer than {max} bytes")),
+            NameProblem::Control => self.error("must not contain control characters"),
+        })
     }
 
     /// A boolean (strictly `true`/`false`).
@@ -104,11 +178,15 @@ impl<'a> Node<'a> {
     /// A list. An empty map counts as an empty list, because PHP's `[]` is both.
     pub fn list(&self) -> Result<Vec<Child<'a>>> {
         match self.value {
-            Value::Array(items) => Ok(items
-                .iter()
-                .enumerate()
-                .map(|(i, value)| Child { value, path: format!("{}[{i}]", self.path) })
-                .collect()),
+            Value::Array(items) if items.is_empty() => Ok(Vec::new()),
+            Value::Array(items) => {
+                let parent = self.text();
+                Ok(items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, value)| Child { value, parent: parent.clone(), seg: Seg::Index(i) })
+                    .collect())
+            }
             Value::Object(m) if m.is_empty() => Ok(Vec::new()),
             other => Err(self.error(format!("expected a list, got {}", describe(other)))),
         }
@@ -117,9 +195,9 @@ impl<'a> Node<'a> {
     /// A map whose keys must all be read before [`Obj::finish`]. An empty list counts as an empty map.
     pub fn object(&self) -> Result<Obj<'a>> {
         match self.value {
-            Value::Object(map) => Ok(Obj { map: Some(map), path: self.path.to_string(), read: Vec::new() }),
+            Value::Object(map) => Ok(Obj { map: Some(map), node: *self, text: None, read: Vec::new() }),
             Value::Array(items) if items.is_empty() => {
-                Ok(Obj { map: None, path: self.path.to_string(), read: Vec::new() })
+                Ok(Obj { map: None, node: *self, text: None, read: Vec::new() })
             }
             other => Err(self.error(format!("expected a map, got {}", describe(other)))),
         }
@@ -128,10 +206,16 @@ impl<'a> Node<'a> {
     /// A map read as arbitrary key → child pairs (for maps keyed by data, such as role slugs).
     pub fn entries(&self) -> Result<Vec<(&'a str, Child<'a>)>> {
         match self.value {
-            Value::Object(map) => Ok(map
-                .iter()
-                .map(|(k, value)| (k.as_str(), Child { value, path: format!("{}.{k}", self.path) }))
-                .collect()),
+            Value::Object(map) if map.is_empty() => Ok(Vec::new()),
+            Value::Object(map) => {
+                let parent = self.text();
+                Ok(map
+                    .iter()
+                    .map(|(k, value)| {
+                        (k.as_str(), Child { value, parent: parent.clone(), seg: Seg::Entry(k.as_str()) })
+                    })
+                    .collect())
+            }
             Value::Array(items) if items.is_empty() => Ok(Vec::new()),
             other => Err(self.error(format!("expected a map, got {}", describe(other)))),
         }
@@ -141,7 +225,9 @@ impl<'a> Node<'a> {
 /// A map being read; unknown keys are refused by [`Obj::finish`].
 pub struct Obj<'a> {
     map: Option<&'a Map<String, Value>>,
-    path: String,
+    node: Node<'a>,
+    /// The map's path, made on the first child and shared by the rest.
+    text: Option<Text<'a>>,
     read: Vec<&'static str>,
 }
 
@@ -153,7 +239,8 @@ impl<'a> Obj<'a> {
         if value.is_null() {
             return None;
         }
-        Some(Child { value, path: self.child_path(key) })
+        let parent = self.text.get_or_insert_with(|| self.node.text()).clone();
+        Some(Child { value, parent, seg: Seg::Field(key) })
     }
 
     /// The child at `key`, which must be present.
@@ -162,7 +249,7 @@ impl<'a> Obj<'a> {
     }
 
     fn child_path(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
+        join(&self.node.path(), Some(Seg::Field(key)))
     }
 
     /// Refuses any key that was not read, naming it and the keys that are accepted.

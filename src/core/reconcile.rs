@@ -7,13 +7,17 @@
 //! Protected users never have their roles changed; protected roles are never granted by a tag unless
 //! the settings allow it; a user whose linked roles are all removed gets the fallback role.
 
-use super::facts::{Event, Truth, UserFacts};
+use super::facts::{Event, Truth, UserFacts, UserRef};
 use super::plan::{Change, Note, Plan, Reason};
-use super::settings::Settings;
+use super::settings::{RoleLink, Settings};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// True when the user must never have roles changed by TagBridge.
 pub fn is_protected(settings: &Settings, user: &UserFacts) -> bool {
+    is_protected_ref(settings, &user.borrowed())
+}
+
+fn is_protected_ref(settings: &Settings, user: &UserRef<'_>) -> bool {
     user.super_admin
         || user.roles.iter().any(|r| settings.is_protected_role(r))
         || user.caps.iter().any(|c| settings.protected_capabilities.contains(c))
@@ -21,22 +25,48 @@ pub fn is_protected(settings: &Settings, user: &UserFacts) -> bool {
 
 /// Plans one user.
 pub fn plan(settings: &Settings, user: &UserFacts, event: &Event) -> Plan {
-    let protected = is_protected(settings, user);
-    let mut roles = user.roles.clone();
-    let mut tags = user.tags.clone();
-    let mut why_role: BTreeMap<String, (Reason, String)> = BTreeMap::new();
-    let mut why_tag: BTreeMap<String, (Reason, String)> = BTreeMap::new();
+    plan_ref(settings, &user.borrowed(), event)
+}
+
+/// The links that disagree for this user and on which the event picks a side (with that side), in
+/// link order. Only the links of the user's own roles and tags can disagree, so only those few are
+/// looked at.
+fn acting_links<'s>(settings: &'s Settings, user: &UserRef<'_>, event: &Event) -> Vec<(&'s RoleLink, Truth)> {
+    // A disagreeing link is found once: from its role if held, else from its tag.
+    let role_held =
+        user.roles.iter().filter_map(|r| settings.link_for_role(r)).filter(|l| !user.tags.contains(&l.tag));
+    let tag_held =
+        user.tags.iter().filter_map(|t| settings.link_for_tag(t)).filter(|l| !user.roles.contains(&l.role));
+    let mut links: Vec<(&RoleLink, Truth)> =
+        role_held.chain(tag_held).filter_map(|l| Some((l, event.truth_for(&l.role, &l.tag)?))).collect();
+    // Every link lives in `settings.role_links`, so address order is link order.
+    links.sort_unstable_by_key(|(l, _)| std::ptr::from_ref(*l));
+    links
+}
+
+/// Plans one user from borrowed facts.
+pub fn plan_ref(settings: &Settings, user: &UserRef<'_>, event: &Event) -> Plan {
+    let links = acting_links(settings, user, event);
+    // Most users of a batch have nothing to change: no link acts, so no role goes (no fallback)
+    // and no note is due. Answer those without building the sets below.
+    if links.is_empty() {
+        return Plan { user_id: user.user_id, ..Plan::default() };
+    }
+    let protected = is_protected_ref(settings, user);
+    let held_roles: BTreeSet<&str> = user.roles.iter().collect();
+    let held_tags: BTreeSet<&str> = user.tags.iter().collect();
+    let mut roles = held_roles.clone();
+    let mut tags = held_tags.clone();
+    let mut why_role: BTreeMap<&str, (Reason, String)> = BTreeMap::new();
+    let mut why_tag: BTreeMap<&str, (Reason, String)> = BTreeMap::new();
     let mut notes = Vec::new();
 
-    for link in &settings.role_links {
+    for (link, truth) in links {
         let has_role = user.roles.contains(&link.role);
-        let has_tag = user.tags.contains(&link.tag);
-        if has_role == has_tag {
-            continue;
-        }
-        match event.truth_for(&link.role, &link.tag) {
-            None => {}
-            Some(Truth::Roles) => {
+        // The link disagrees, so the user has its tag exactly when they lack its role.
+        let has_tag = !has_role;
+        match truth {
+            Truth::Roles => {
                 let reason = if event.resync == Some(Truth::Roles)
                     && !event.roles_added.contains(&link.role)
                     && !event.roles_removed.contains(&link.role)
@@ -53,13 +83,13 @@ pub fn plan(settings: &Settings, user: &UserFacts, event: &Event) -> Plan {
                     format!("role {:?} is not held, so its linked tag {:?} goes", link.role, link.tag)
                 };
                 if has_role {
-                    tags.insert(link.tag.clone());
+                    tags.insert(&link.tag);
                 } else {
-                    tags.remove(&link.tag);
+                    tags.remove(link.tag.as_str());
                 }
-                why_tag.insert(link.tag.clone(), (reason, detail));
+                why_tag.insert(&link.tag, (reason, detail));
             }
-            Some(Truth::Tags) => {
+            Truth::Tags => {
                 if protected {
                     notes.push(Note::new(
                         "protected_user",
@@ -83,10 +113,10 @@ pub fn plan(settings: &Settings, user: &UserFacts, event: &Event) -> Plan {
                         ));
                         continue;
                     }
-                    roles.insert(link.role.clone());
+                    roles.insert(&link.role);
                     let reason = if touched { Reason::TagApplied } else { Reason::Resync };
                     why_role.insert(
-                        link.role.clone(),
+                        &link.role,
                         (
                             reason,
                             format!(
@@ -96,10 +126,10 @@ pub fn plan(settings: &Settings, user: &UserFacts, event: &Event) -> Plan {
                         ),
                     );
                 } else {
-                    roles.remove(&link.role);
+                    roles.remove(link.role.as_str());
                     let reason = if touched { Reason::TagRemoved } else { Reason::Resync };
                     why_role.insert(
-                        link.role.clone(),
+                        &link.role,
                         (
                             reason,
                             format!(
@@ -117,18 +147,18 @@ pub fn plan(settings: &Settings, user: &UserFacts, event: &Event) -> Plan {
     if roles.is_empty() && !user.roles.is_empty() {
         match &settings.fallback_role {
             Some(fallback) => {
-                roles.insert(fallback.clone());
+                roles.insert(fallback);
                 why_role.insert(
-                    fallback.clone(),
+                    fallback,
                     (
                         Reason::Fallback,
                         format!("no role would be left, so the fallback role {fallback:?} is granted"),
                     ),
                 );
                 if let Some(link) = settings.link_for_role(fallback) {
-                    if tags.insert(link.tag.clone()) {
+                    if tags.insert(&link.tag) {
                         why_tag.insert(
-                            link.tag.clone(),
+                            &link.tag,
                             (
                                 Reason::Fallback,
                                 format!(
@@ -148,25 +178,21 @@ pub fn plan(settings: &Settings, user: &UserFacts, event: &Event) -> Plan {
 
     Plan {
         user_id: user.user_id,
-        add_roles: changes(&roles, &user.roles, &why_role),
-        remove_roles: changes(&user.roles, &roles, &why_role),
-        apply_tags: changes(&tags, &user.tags, &why_tag),
-        remove_tags: changes(&user.tags, &tags, &why_tag),
+        add_roles: changes(&roles, &held_roles, &why_role),
+        remove_roles: changes(&held_roles, &roles, &why_role),
+        apply_tags: changes(&tags, &held_tags, &why_tag),
+        remove_tags: changes(&held_tags, &tags, &why_tag),
         notes,
     }
 }
 
 /// Items in `a` but not in `b`, each with its reason.
-fn changes(
-    a: &BTreeSet<String>,
-    b: &BTreeSet<String>,
-    why: &BTreeMap<String, (Reason, String)>,
-) -> Vec<Change> {
+fn changes(a: &BTreeSet<&str>, b: &BTreeSet<&str>, why: &BTreeMap<&str, (Reason, String)>) -> Vec<Change> {
     a.difference(b)
         .map(|name| {
             let (reason, detail) =
                 why.get(name).cloned().unwrap_or((Reason::Resync, "reconciled".to_string()));
-            Change { name: name.clone(), reason, detail }
+            Change { name: (*name).to_string(), reason, detail }
         })
         .collect()
 }

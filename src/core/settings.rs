@@ -8,7 +8,8 @@ use super::error::{Error, ErrorKind, Result};
 use super::fields::{FieldMapping, FieldSync, read_field_sync, read_fields};
 use super::reader::Node;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Longest role slug, tag or field key accepted (the database columns hold 191 characters).
 pub const MAX_NAME: usize = 191;
@@ -105,6 +106,32 @@ pub struct RoleLink {
     pub may_grant: bool,
 }
 
+/// Role or tag → position of its link. The planner looks up every user's roles and tags here, so
+/// the hash is FNV-1a: a few instructions per byte of a short name, where SipHash costs many times
+/// that; its resistance to chosen keys is not needed for a table built from the owner's settings.
+type LinkIndex = HashMap<String, usize, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a, 64 bits.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
 /// Settings after validation, with the indexes the planners use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -124,8 +151,8 @@ pub struct Settings {
     pub field_sync: FieldSync,
     /// Non-fatal notes for the owner (a protected role linked without being allowed, ...).
     pub warnings: Vec<String>,
-    role_to_tag: BTreeMap<String, usize>,
-    tag_to_link: BTreeMap<String, usize>,
+    role_to_tag: LinkIndex,
+    tag_to_link: LinkIndex,
 }
 
 impl Settings {
@@ -208,8 +235,8 @@ fn compile(raw: &Value, site: &Site) -> Result<Settings> {
 
     let mut warnings = Vec::new();
     let mut role_links: Vec<RoleLink> = Vec::new();
-    let mut role_to_tag = BTreeMap::new();
-    let mut tag_to_link: BTreeMap<String, usize> = BTreeMap::new();
+    let mut role_to_tag = LinkIndex::default();
+    let mut tag_to_link = LinkIndex::default();
     if let Some(links) = obj.get("role_links") {
         for (i, item) in links.node().list()?.iter().enumerate() {
             let node = item.node();

@@ -33,29 +33,59 @@ impl Limits {
     pub const OUTBOX: Self = Self { max_depth: 5, max_nodes: 1_000_000, max_string: 64 * 1024 };
 }
 
+/// The key of an entry.
+enum Seg {
+    Index(i64),
+    Key(String),
+}
+
+impl Seg {
+    fn into_key(self) -> String {
+        match self {
+            Self::Index(i) => i.to_string(),
+            Self::Key(k) => k,
+        }
+    }
+}
+
+/// Where a value sits: the named root, or a key below another place. It is made text only for an
+/// error, so reading pays nothing for paths.
+enum Place<'p> {
+    Root(&'p str),
+    Below(&'p Place<'p>, &'p Seg),
+}
+
+impl Place<'_> {
+    fn root(&self) -> &str {
+        match self {
+            Self::Root(root) => root,
+            Self::Below(up, _) => up.root(),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Self::Root(root) => (*root).to_string(),
+            Self::Below(up, Seg::Index(i)) => format!("{}[{i}]", up.text()),
+            Self::Below(up, Seg::Key(k)) => format!("{}[{k}]", up.text()),
+        }
+    }
+}
+
 struct Reader {
     limits: Limits,
     nodes: usize,
-    path: Vec<String>,
 }
 
 impl Reader {
-    fn path(&self, root: &str) -> String {
-        let mut p = root.to_string();
-        for seg in &self.path {
-            p.push_str(seg);
-        }
-        p
+    fn err(&self, at: &Place<'_>, message: impl Into<String>) -> Error {
+        Error::input(at.text(), message)
     }
 
-    fn err(&self, root: &str, message: impl Into<String>) -> Error {
-        Error::input(self.path(root), message)
-    }
-
-    fn read(&mut self, root: &str, zv: &Zval, depth: usize) -> Result<Value, Error> {
+    fn read(&mut self, at: &Place<'_>, zv: &Zval, depth: usize) -> Result<Value, Error> {
         self.nodes += 1;
         if self.nodes > self.limits.max_nodes {
-            return Err(Error::input(root, format!("has more than {} elements", self.limits.max_nodes)));
+            return Err(Error::input(at.root(), format!("has more than {} elements", self.limits.max_nodes)));
         }
         let zv = zv.dereference();
         match zv.get_type() {
@@ -66,79 +96,78 @@ impl Reader {
             DataType::Long => Ok(Value::Number(zv.long().unwrap_or(0).into())),
             DataType::Double => {
                 let d = zv.double().unwrap_or(f64::NAN);
-                Number::from_f64(d).map(Value::Number).ok_or_else(|| self.err(root, "is not a finite number"))
+                Number::from_f64(d).map(Value::Number).ok_or_else(|| self.err(at, "is not a finite number"))
             }
-            DataType::String => self.string(root, zv).map(Value::String),
+            DataType::String => self.string(at, zv).map(Value::String),
             DataType::Array => {
                 if depth >= self.limits.max_depth {
                     return Err(
-                        self.err(root, format!("is nested deeper than {} levels", self.limits.max_depth))
+                        self.err(at, format!("is nested deeper than {} levels", self.limits.max_depth))
                     );
                 }
-                let Some(ht) = zv.array() else { return Err(self.err(root, "is not a readable array")) };
-                self.array(root, ht, depth + 1)
+                let Some(ht) = zv.array() else { return Err(self.err(at, "is not a readable array")) };
+                self.array(at, ht, depth + 1)
             }
             other => Err(self.err(
-                root,
+                at,
                 format!("must be plain data (string, number, boolean, null or array), got {other}"),
             )),
         }
     }
 
-    fn string(&self, root: &str, zv: &Zval) -> Result<String, Error> {
-        let Some(s) = zv.zend_str() else { return Err(self.err(root, "is not a readable string")) };
+    fn string(&self, at: &Place<'_>, zv: &Zval) -> Result<String, Error> {
+        let Some(s) = zv.zend_str() else { return Err(self.err(at, "is not a readable string")) };
         let bytes = s.as_bytes();
         if bytes.len() > self.limits.max_string {
-            return Err(self.err(root, format!("is longer than {} bytes", self.limits.max_string)));
+            return Err(self.err(at, format!("is longer than {} bytes", self.limits.max_string)));
         }
-        std::str::from_utf8(bytes).map(str::to_string).map_err(|e| {
-            self.err(root, format!("is not valid UTF-8 (bad byte at offset {})", e.valid_up_to()))
-        })
+        std::str::from_utf8(bytes)
+            .map(str::to_string)
+            .map_err(|e| self.err(at, format!("is not valid UTF-8 (bad byte at offset {})", e.valid_up_to())))
     }
 
-    fn array(&mut self, root: &str, ht: &ZendHashTable, depth: usize) -> Result<Value, Error> {
+    fn array(&mut self, at: &Place<'_>, ht: &ZendHashTable, depth: usize) -> Result<Value, Error> {
         // A PHP list (keys 0..n in order) becomes a JSON list; anything else a map. Keys are read
         // by hand: ext-php-rs's own key conversion panics on a key that is not UTF-8.
         let mut entries = Vec::with_capacity(ht.len());
         let mut is_list = true;
         let mut it = Iter::new(ht);
         while let Some((key, value)) = it.next_zval() {
-            let key_text = match key.long() {
+            let seg = match key.long() {
                 Some(i) => {
                     is_list &= usize::try_from(i).is_ok_and(|i| i == entries.len());
-                    i.to_string()
+                    Seg::Index(i)
                 }
                 None => {
                     is_list = false;
-                    self.string(root, &key)
-                        .map_err(|e| Error::input(e.path, format!("has a key that {}", e.message)))?
+                    Seg::Key(
+                        self.string(at, &key)
+                            .map_err(|e| Error::input(e.path, format!("has a key that {}", e.message)))?,
+                    )
                 }
             };
-            self.path.push(format!("[{key_text}]"));
-            let v = self.read(root, value, depth)?;
-            self.path.pop();
-            entries.push((key_text, v));
+            let v = self.read(&Place::Below(at, &seg), value, depth)?;
+            entries.push((seg, v));
         }
         Ok(if is_list {
             Value::Array(entries.into_iter().map(|(_, v)| v).collect())
         } else {
-            Value::Object(entries.into_iter().collect::<Map<String, Value>>())
+            Value::Object(entries.into_iter().map(|(k, v)| (k.into_key(), v)).collect::<Map<String, Value>>())
         })
     }
 }
 
 /// Reads a PHP value as plain data; errors name `root` and the path below it.
 pub fn from_zval(zv: &Zval, root: &str, limits: Limits) -> Result<Value, Error> {
-    Reader { limits, nodes: 0, path: Vec::new() }.read(root, zv, 0)
+    Reader { limits, nodes: 0 }.read(&Place::Root(root), zv, 0)
 }
 
 /// Reads a PHP array, or a JSON document in a string, as plain data.
 pub fn from_array_or_json(zv: &Zval, root: &str, limits: Limits) -> Result<Value, Error> {
     let zv = zv.dereference();
     if zv.is_string() {
-        let text =
-            Reader { limits: Limits { max_string: 4 * 1024 * 1024, ..limits }, nodes: 0, path: Vec::new() }
-                .string(root, zv)?;
+        let text = Reader { limits: Limits { max_string: 4 * 1024 * 1024, ..limits }, nodes: 0 }
+            .string(&Place::Root(root), zv)?;
         let value: Value =
             serde_json::from_str(&text).map_err(|e| Error::input(root, format!("is not valid JSON: {e}")))?;
         check_limits(&value, root, limits, 0, &mut 0)?;

@@ -3,6 +3,7 @@
 
 mod fields;
 mod outbox;
+mod reader;
 mod reconcile;
 mod settings;
 mod webhook;

@@ -90,4 +90,64 @@ final class PlanTest extends TestCase {
 		$this->expectExceptionMessage( 'users[1].user_id: is required' );
 		tagbridge_plan_batch( self::VERSION, array( array( 'user_id' => 1 ), array( 'roles' => array() ) ), array( 'resync' => 'tags' ) );
 	}
+
+	/**
+	 * Facts the fast reader leaves to the checked one (padded or repeated names, nulls, references,
+	 * a list stored as a hash) plan exactly like their plain form.
+	 */
+	public function test_unusual_but_valid_facts_plan_like_plain_ones(): void {
+		$event = array( 'tags_applied' => array( 'Gold' ) );
+		$plain = tagbridge_plan( self::VERSION, array( 'user_id' => 5, 'roles' => array( 'subscriber' ), 'tags' => array( 'Gold' ) ), $event );
+		$this->assertSame( 'gold', $plain['add_roles'][0]['role'] );
+
+		$hashed = array( 'x' => 1 );
+		unset( $hashed['x'] );
+		$hashed[0] = 'subscriber';
+		$tags      = array( 'Gold' );
+		$variants  = array(
+			'padded and repeated names' => array( 'user_id' => 5, 'roles' => array( ' subscriber ', 'subscriber' ), 'tags' => array( 'Gold ' ) ),
+			'nulls'                     => array( 'user_id' => 5, 'roles' => array( 'subscriber' ), 'tags' => array( 'Gold' ), 'caps' => null, 'super_admin' => null ),
+			'a reference'               => array( 'user_id' => 5, 'roles' => array( 'subscriber' ), 'tags' => &$tags ),
+			'a list stored as a hash'   => array( 'user_id' => 5, 'roles' => $hashed, 'tags' => array( 'Gold' ) ),
+			'a long padded name'        => array( 'user_id' => 5, 'roles' => array( str_repeat( ' ', 300 ) . 'subscriber' ), 'tags' => array( 'Gold' ) ),
+		);
+		foreach ( $variants as $label => $user ) {
+			$this->assertSame( $plain, tagbridge_plan( self::VERSION, $user, $event ), $label );
+			$this->assertSame( array( $plain ), tagbridge_plan_batch( self::VERSION, array( $user ), $event ), $label );
+		}
+		$this->assertSame( $plain, tagbridge_plan( self::VERSION, $variants['nulls'], array( 'tags_applied' => array( ' Gold' ), 'resync' => null ) ) );
+	}
+
+	/**
+	 * Refusals keep their order: structure anywhere in the input (UTF-8, nesting, types) before the
+	 * meaning of an entry, users before the event, and a list whose keys are out of order is a map.
+	 */
+	public function test_refusals_keep_their_order_and_paths(): void {
+		$users = array();
+		for ( $i = 0; $i < 3000; $i++ ) {
+			$users[] = array( 'user_id' => $i, 'roles' => array( 'subscriber' ) );
+		}
+		$users[1000]['roles']  = 'gold';
+		$users[2500]['tags'][] = "\xff";
+		$cases                 = array(
+			array( $users, array(), 'users[2500][tags][0]: is not valid UTF-8' ),
+			array( array_slice( $users, 0, 2000 ), array( 'resync' => 'both' ), 'users[1000].roles: expected a list' ),
+			array( array( array( 'user_id' => 1 ) ), array( 'resync' => 'both' ), 'event.resync: unknown resync side "both"' ),
+			array( array( array( 'user_id' => 1, 'roles' => array( 1 => 'gold', 0 => 'subscriber' ) ) ), array(), 'users[0].roles: expected a list' ),
+		);
+		foreach ( $cases as list( $batch, $event, $message ) ) {
+			try {
+				tagbridge_plan_batch( self::VERSION, $batch, $event );
+				$this->fail( 'no exception: ' . $message );
+			} catch ( InputException $e ) {
+				$this->assertStringStartsWith( $message, $e->getMessage() );
+			}
+		}
+		try {
+			tagbridge_plan( self::VERSION, array( 'user_id' => 1, 'tags' => array( 5 ) ), array( 'resync' => 'both' ) );
+			$this->fail( 'no exception' );
+		} catch ( InputException $e ) {
+			$this->assertStringStartsWith( 'user.tags[0]: expected a string', $e->getMessage() );
+		}
+	}
 }
