@@ -255,15 +255,19 @@ pub fn entries_lenient(
     }
     let mut out = std::collections::BTreeMap::new();
     let mut it = Iter::new(ht);
+    let top = Place::Root(root);
     while let Some((key, value)) = it.next_zval() {
-        let key_text = match key.long() {
-            Some(i) => i.to_string(),
-            None => Reader { limits, nodes: 0, path: Vec::new() }
-                .string(root, &key)
-                .map_err(|e| Error::input(e.path, format!("has a key that {}", e.message)))?,
+        let seg = match key.long() {
+            Some(i) => Seg::Index(i),
+            None => Seg::Key(
+                Reader { limits, nodes: 0 }
+                    .string(&top, &key)
+                    .map_err(|e| Error::input(e.path, format!("has a key that {}", e.message)))?,
+            ),
         };
-        let mut reader = Reader { limits, nodes: 0, path: vec![format!("[{key_text}]")] };
-        out.insert(key_text, reader.read(root, value, 1).map_err(|e| e.message));
+        let read =
+            Reader { limits, nodes: 0 }.read(&Place::Below(&top, &seg), value, 1).map_err(|e| e.message);
+        out.insert(seg.into_key(), read);
     }
     Ok(out)
 }
