@@ -9,3 +9,4 @@ pub mod info;
 pub mod outbox;
 pub mod reconcile;
 pub mod settings;
+pub mod sites;

@@ -5,3 +5,4 @@ mod fields;
 mod outbox;
 mod reconcile;
 mod settings;
+mod site_rules;
