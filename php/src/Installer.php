@@ -15,6 +15,7 @@ use TagBridge\Tags\TagStore;
 use TagBridge\Crm\EmbeddedCrm;
 use TagBridge\Log\Logger;
 use TagBridge\Outbox\Outbox;
+use TagBridge\Sites\Sites;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -24,7 +25,7 @@ defined( 'ABSPATH' ) || exit;
 final class Installer {
 
 	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 3;
+	const DB_VERSION = 4;
 
 	/** Option holding the installed data layout version. */
 	const VERSION_OPTION = 'tagbridge_db_version';
@@ -52,6 +53,7 @@ final class Installer {
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 		dbDelta( TagStore::schema() );
 		dbDelta( array_merge( Outbox::schema(), EmbeddedCrm::schema(), array( Logger::schema() ) ) );
+		dbDelta( Sites::schema() );
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
 		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
 	}
@@ -62,10 +64,10 @@ final class Installer {
 	public static function uninstall() {
 		global $wpdb;
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
-		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table() ) as $table ) {
+		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table(), \TagBridge\Sites\SiteQueue::table(), \TagBridge\Sites\Signer::table() ) as $table ) {
 			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		}
-		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key' ) as $option ) {
+		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key', \TagBridge\Sites\Links::OPTION, \TagBridge\Sites\Pairing::OPTION, \TagBridge\Sites\InitialSync::OPTION ) as $option ) {
 			delete_option( $option );
 		}
 		delete_metadata( 'user', 0, 'tagbridge_contact_id_embedded', '', true );

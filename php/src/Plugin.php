@@ -39,6 +39,7 @@ use TagBridge\Outbox\Deliverer;
 use TagBridge\Outbox\Outbox;
 use TagBridge\Outbox\Runner;
 use TagBridge\Outbox\TagListener;
+use TagBridge\Sites\Sites;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -146,6 +147,13 @@ final class Plugin {
 	public $fields;
 
 	/**
+	 * Linked sites.
+	 *
+	 * @var Sites
+	 */
+	public $sites;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -165,6 +173,7 @@ final class Plugin {
 
 		$this->embedded_crm = new EmbeddedCrm( $this->tags, $this->sync );
 		$this->fields       = new FieldPush( $this->engine, $this->settings, new UserFields() );
+		$this->sites        = new Sites( $this->engine, $this->settings, $this->tags, $this->log );
 	}
 
 	/**
@@ -219,6 +228,7 @@ final class Plugin {
 		// Fields: planned once per user at shutdown (after the role watcher, priority 1), queued in
 		// the outbox (which delivers at priority 50), acknowledged when the CRM took them.
 		$plugin->fields->register();
+		$plugin->sites->register();
 		add_action( 'shutdown', array( $plugin, 'push_fields' ), 5 );
 		add_action( 'tagbridge_outbox_delivered', array( $plugin, 'fields_delivered' ), 10, 2 );
 	}

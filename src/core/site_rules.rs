@@ -41,7 +41,8 @@ pub struct Change {
     pub op: String,
     /// The user's email: users are matched by email.
     pub email: String,
-    /// Profile fields: key → value.
+    /// Profile fields: key → value (an empty PHP array arrives as an empty list).
+    #[serde(deserialize_with = "map_or_empty_list")]
     pub fields: Map<String, Value>,
     /// The user's roles among `role_scope`, or `None` when roles do not travel.
     pub roles: Option<Vec<String>>,
@@ -94,6 +95,16 @@ pub struct Skip {
     /// `loop`, `create_off`, `field_off`, `field_never`, `role_off`, `role_protected`,
     /// `user_protected`, `tags_off`, `passwords_off`, `not_a_hash`, `delete_off`, `unknown_user`.
     pub reason: String,
+}
+
+fn map_or_empty_list<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Map<String, Value>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Object(map) => Ok(map),
+        Value::Array(list) if list.is_empty() => Ok(Map::new()),
+        _ => Err(serde::de::Error::custom("fields must be a map of key to value")),
+    }
 }
 
 fn skip(out: &mut Vec<Skip>, what: impl Into<String>, reason: &str) {
