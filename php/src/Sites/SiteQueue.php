@@ -118,15 +118,22 @@ final class SiteQueue {
 	 */
 	public function enqueue( $link_id, array $change ) {
 		global $wpdb;
-		$wpdb->insert( // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		// Formats are explicit: wpdb::$field_types maps a column named `link_id` to %d (the old
+		// wp_links table), which would store every hex link id as 0 and strand the row.
+		$inserted = $wpdb->insert( // phpcs:ignore WordPress.DB.DirectDatabaseQuery
 			self::table(),
 			array(
-				'link_id'    => $link_id,
+				'link_id'    => (string) $link_id,
 				'payload'    => (string) wp_json_encode( $change ),
 				'due_at'     => $this->held_until( $link_id ),
 				'created_at' => current_time( 'mysql', true ),
-			)
+			),
+			array( '%s', '%s', '%d', '%s' )
 		);
+		if ( false === $inserted ) {
+			$this->log->log( 'error', 'sites', 'site_queue_failed', __( 'A change for a linked site could not be stored.', 'tagbridge' ) );
+			return 0;
+		}
 		$this->touched[ $link_id ] = true;
 		return (int) $wpdb->insert_id;
 	}
@@ -228,7 +235,7 @@ final class SiteQueue {
 				if ( ! $row || (int) $row['due_at'] > $now ) {
 					return;
 				}
-				$failure = $this->send( $link, $row['payload'], $now );
+				$failure = $this->send( $link, $row['payload'] );
 				if ( null === $failure ) {
 					$wpdb->delete( $table, array( 'id' => $row['id'] ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
 					++$stats['delivered'];
@@ -250,17 +257,17 @@ final class SiteQueue {
 	 *
 	 * @param array  $link    Link.
 	 * @param string $payload JSON change.
-	 * @param int    $now     Unix time.
 	 * @return array{status: string, message: string}|null
 	 */
-	private function send( array $link, $payload, $now ) {
+	private function send( array $link, $payload ) {
 		$body     = '{"change":' . $payload . '}';
 		$response = wp_remote_post(
 			$link['url'] . '/wp-json/tagbridge/v1/sites/receive',
 			array(
 				'timeout'     => 10,
 				'redirection' => 0,
-				'headers'     => Signer::headers( $link, $body, $now ),
+				// Signed with the real clock, not the scheduling time $now: the other site checks it.
+				'headers'     => Signer::headers( $link, $body, time() ),
 				'body'        => $body,
 			)
 		);
