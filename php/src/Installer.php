@@ -67,11 +67,13 @@ final class Installer {
 		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table(), \TagBridge\Sites\SiteQueue::table(), \TagBridge\Sites\Signer::table() ) as $table ) {
 			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		}
-		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key', \TagBridge\Sites\Links::OPTION, \TagBridge\Sites\Pairing::OPTION, \TagBridge\Sites\InitialSync::OPTION ) as $option ) {
+		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key', \TagBridge\Sites\Links::OPTION, \TagBridge\Sites\Pairing::OPTION, \TagBridge\Sites\InitialSync::OPTION, \TagBridge\Sites\SiteQueue::KEY_OPTION ) as $option ) {
 			delete_option( $option );
 		}
 		delete_metadata( 'user', 0, 'tagbridge_contact_id_embedded', '', true );
 		wp_clear_scheduled_hook( 'tagbridge_outbox_run' );
+		wp_clear_scheduled_hook( \TagBridge\Sites\SiteQueue::CRON_HOOK );
+		wp_clear_scheduled_hook( \TagBridge\Sites\InitialSync::CRON_HOOK );
 		delete_option( SettingsStore::OPTION );
 		delete_option( ReconcileJob::OPTION );
 		delete_option( LinkChanges::OPTION );

@@ -27,6 +27,15 @@ final class SiteQueue {
 	/** WP-Cron event that delivers due rows. */
 	const CRON_HOOK = 'tagbridge_sites_run';
 
+	/** admin-ajax action of the loopback run. */
+	const AJAX_ACTION = 'tagbridge_sites_run';
+
+	/** Option holding the loopback key (autoload off). */
+	const KEY_OPTION = 'tagbridge_sites_runner_key';
+
+	/** Seconds one drain of a link may take. */
+	const TIME_BUDGET = 20;
+
 	/**
 	 * Links.
 	 *
@@ -54,6 +63,13 @@ final class SiteQueue {
 	 * @var array<string, true>
 	 */
 	private $touched = array();
+
+	/**
+	 * Whether the last drain stopped on its time budget with rows still due.
+	 *
+	 * @var bool
+	 */
+	private $unfinished = false;
 
 	/**
 	 * Builds the queue.
@@ -101,12 +117,14 @@ final class SiteQueue {
 	}
 
 	/**
-	 * Registers delivery: at the end of the request and from WP-Cron.
+	 * Registers delivery: at the end of the request, from WP-Cron, and from a loopback request.
 	 */
 	public function register() {
 		# Actions
 		add_action( 'shutdown', array( $this, 'end_of_request' ), 60 );
 		add_action( self::CRON_HOOK, array( $this, 'run_background' ) );
+		add_action( 'wp_ajax_nopriv_' . self::AJAX_ACTION, array( $this, 'loopback' ) );
+		add_action( 'wp_ajax_' . self::AJAX_ACTION, array( $this, 'loopback' ) );
 	}
 
 	/**
@@ -183,13 +201,72 @@ final class SiteQueue {
 			fastcgi_finish_request();
 		}
 		$this->drain( time(), $links );
+		if ( $this->unfinished ) {
+			$this->kick();
+		}
 	}
 
 	/**
-	 * WP-Cron entry.
+	 * WP-Cron and loopback entry: delivers every due row; hands over to a new loopback run when
+	 * the time budget ran out with rows still due.
 	 */
 	public function run_background() {
 		$this->drain( time() );
+		if ( $this->unfinished ) {
+			$this->kick();
+		}
+	}
+
+	/**
+	 * The loopback request: checks the key in constant time, then delivers.
+	 */
+	public function loopback() {
+		$given = isset( $_POST['key'] ) ? sanitize_text_field( wp_unslash( $_POST['key'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- authenticated by the runner key.
+		if ( ! hash_equals( self::key(), $given ) ) {
+			wp_send_json_error( null, 403 );
+		}
+		ignore_user_abort( true );
+		$this->run_background();
+		wp_send_json_success();
+	}
+
+	/**
+	 * Starts a background run now with a non-blocking loopback request (WP-Cron alone waits for a
+	 * visitor), as the CRM outbox's runner does.
+	 */
+	public function kick() {
+		wp_remote_post(
+			admin_url( 'admin-ajax.php' ),
+			array(
+				'blocking'  => false,
+				'timeout'   => 0.5,
+				'sslverify' => apply_filters( 'https_local_ssl_verify', false ),
+				'headers'   => array( 'Content-Type' => 'application/x-www-form-urlencoded' ),
+				// Encoded here: WordPress 6.1's Requests raises a PHP 8.2 deprecation encoding arrays itself.
+				'body'      => http_build_query(
+					array(
+						'action' => self::AJAX_ACTION,
+						'key'    => self::key(),
+					),
+					'',
+					'&'
+				),
+			)
+		);
+	}
+
+	/**
+	 * The loopback key (created on first use).
+	 *
+	 * @return string
+	 */
+	public static function key() {
+		$key = get_option( self::KEY_OPTION );
+		if ( ! is_string( $key ) || strlen( $key ) < 32 ) {
+			$key = bin2hex( random_bytes( 32 ) );
+			update_option( self::KEY_OPTION, $key, false );
+		}
+		return $key;
 	}
 
 	/**
@@ -200,10 +277,11 @@ final class SiteQueue {
 	 * @return array{delivered: int, failed: int}
 	 */
 	public function drain( $now, $links = null ) {
-		$stats = array(
+		$stats            = array(
 			'delivered' => 0,
 			'failed'    => 0,
 		);
+		$this->unfinished = false;
 		foreach ( $this->links->all() as $id => $link ) {
 			if ( null !== $links && ! in_array( $id, $links, true ) ) {
 				continue;
@@ -230,7 +308,11 @@ final class SiteQueue {
 		}
 		try {
 			$started = microtime( true );
-			while ( microtime( true ) - $started < 20 ) {
+			while ( true ) {
+				if ( microtime( true ) - $started >= self::TIME_BUDGET ) {
+					$this->unfinished = true; // Rows may still be due: another run takes over.
+					return;
+				}
 				$row = $wpdb->get_row( $wpdb->prepare( "SELECT * FROM {$table} WHERE link_id = %s AND status = 'pending' ORDER BY id LIMIT 1", $link['id'] ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery
 				if ( ! $row || (int) $row['due_at'] > $now ) {
 					return;

@@ -235,4 +235,85 @@ final class LinkedSitesTest extends TestCase {
 		$this->assertFalse( $late['ok'] );
 		$this->assertStringContainsString( 'expired', $late['m'] );
 	}
+	/** A form-encoded POST to site A as served (string body: see the bootstrap's note on Requests). */
+	private function post_to_a( string $path, array $fields, array $cookies = array() ): array {
+		$res = wp_remote_post(
+			getenv( 'TB_SITE_URL' ) . $path,
+			array(
+				'cookies'     => $cookies,
+				'redirection' => 0,
+				'timeout'     => 30,
+				'headers'     => array(
+					'Referer'      => getenv( 'TB_SITE_URL' ) . '/wp-admin/admin.php?page=tagbridge-sites',
+					'Content-Type' => 'application/x-www-form-urlencoded',
+				),
+				'body'        => http_build_query( $fields, '', '&' ),
+			)
+		);
+		$this->assertNotWPError( $res );
+		return array( (int) wp_remote_retrieve_response_code( $res ), (string) wp_remote_retrieve_body( $res ) );
+	}
+
+	public function test_the_loopback_run_needs_its_key_and_delivers_what_is_due(): void {
+		$email = 'tbkick' . wp_rand() . '@example.test';
+		$queue = Plugin::instance()->sites->queue;
+		$this->assertSame( 0, $queue->counts( self::$link )['pending'] );
+		$this->assertGreaterThan( 0, $queue->enqueue( self::$link, array( 'op' => 'upsert', 'email' => $email, 'apply_tags' => array( 'Kicked' ) ) ) );
+
+		list( $status ) = $this->post_to_a( '/wp-admin/admin-ajax.php', array( 'action' => \TagBridge\Sites\SiteQueue::AJAX_ACTION, 'key' => str_repeat( 'a', 64 ) ) );
+		$this->assertSame( 403, $status, 'a wrong key is refused' );
+		$this->assertSame( 1, $queue->counts( self::$link )['pending'], 'a refused run delivers nothing' );
+		$this->assertFalse( self::b_user( $email )['exists'] );
+
+		list( $status, $body ) = $this->post_to_a( '/wp-admin/admin-ajax.php', array( 'action' => \TagBridge\Sites\SiteQueue::AJAX_ACTION, 'key' => \TagBridge\Sites\SiteQueue::key() ) );
+		$this->assertSame( 200, $status, $body );
+		$this->assertSame( 0, $queue->counts( self::$link )['pending'], 'the served site delivered the row' );
+		$b = self::b_user( $email );
+		$this->assertTrue( $b['exists'] );
+		$this->assertContains( 'Kicked', $b['tags'] );
+	}
+
+	public function test_the_linked_sites_screen_needs_the_capability_and_the_nonce(): void {
+		$links = Plugin::instance()->sites->links;
+		$saved = $links->get( self::$link );
+		$form  = static fn( string $nonce ) => array(
+			'action'   => \TagBridge\Sites\SitesPage::ACTION,
+			'_wpnonce' => $nonce,
+			'do'       => 'rules',
+			'site'     => self::$link,
+			'send'     => array( 'fields' => 'nickname', 'tags' => '1' ),
+			'receive'  => array( 'fields' => 'nickname' ),
+		);
+		$fresh = static function () use ( $links ) {
+			wp_cache_delete( \TagBridge\Sites\Links::OPTION, 'options' );
+			return $links->get( self::$link );
+		};
+		try {
+			$editor = $this->login_cookies( $this->create_user( 'editor' ) );
+			list( $status, $html ) = $this->post_to_a( '/wp-admin/admin-post.php', $form( wp_create_nonce( \TagBridge\Sites\SitesPage::ACTION ) ), $editor );
+			$this->assertSame( 403, $status, 'an editor is refused even with a valid nonce' );
+			$this->assertSame( $saved['send'], $fresh()['send'] );
+			$page = wp_remote_get( getenv( 'TB_SITE_URL' ) . '/wp-admin/admin.php?page=tagbridge-sites', array( 'cookies' => $editor, 'redirection' => 0 ) );
+			$this->assertSame( 403, wp_remote_retrieve_response_code( $page ) );
+
+			$admin = $this->login_cookies( $this->create_user( 'administrator' ) );
+			list( $status ) = $this->post_to_a( '/wp-admin/admin-post.php', $form( 'bad-nonce' ), $admin );
+			$this->assertSame( 403, $status, 'an administrator without the nonce is refused' );
+			$this->assertSame( $saved['send'], $fresh()['send'] );
+
+			list( $status ) = $this->post_to_a( '/wp-admin/admin-post.php', $form( wp_create_nonce( \TagBridge\Sites\SitesPage::ACTION ) ), $admin );
+			$this->assertSame( 302, $status );
+			$this->assertSame( array( 'nickname' ), $fresh()['send']['fields'] );
+			$this->assertFalse( $fresh()['send']['passwords'] );
+
+			$page = wp_remote_get( getenv( 'TB_SITE_URL' ) . '/wp-admin/admin.php?page=tagbridge-sites', array( 'cookies' => $admin, 'redirection' => 0 ) );
+			$this->assertSame( 200, wp_remote_retrieve_response_code( $page ) );
+			$this->assertStringContainsString( 'Rules saved.', wp_remote_retrieve_body( $page ) );
+			$this->assertStringContainsString( self::$link, wp_remote_retrieve_body( $page ) );
+			$this->assertStringNotContainsString( $saved['secret'], wp_remote_retrieve_body( $page ), 'the pair secret is never shown' );
+		} finally {
+			$links->set_rules( self::$link, 'send', $saved['send'] );
+			$links->set_rules( self::$link, 'receive', $saved['receive'] );
+		}
+	}
 }
