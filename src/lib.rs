@@ -18,5 +18,6 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
     let module = php::outbox::register(module);
     let module = php::fields::register(module);
     let module = php::webhook::register(module);
+    let module = php::sites::register(module);
     php::settings::register(module)
 }

@@ -138,6 +138,29 @@ namespace {
 	 * @return array{ok: bool, request?: array{action: string, contact_id: ?string, email: ?string, first_name: ?string, last_name: ?string, role: ?string, send_notification: ?bool, tags: ?list<string>, fields: array<string, mixed>, ignored: list<string>, contact_key: string}, error?: array{code: string, status: int, path: string, message: string}}
 	 */
 	function tagbridge_webhook_parse(mixed $params, mixed $body): array {}
+
+	/**
+	 * Filters one user change between linked sites through one direction's rules: protected roles
+	 * are never set, a protected user never loses roles, password or account, only password hashes
+	 * pass, and a change never goes back to the site it came from.
+	 *
+	 * @param array $rules `{create: bool, fields: list<string>, roles: list<string>, tags: bool, passwords: bool, delete: bool}`.
+	 * @param array $change `{op: "upsert"|"delete", email: string, fields?: array<string, mixed>, roles?: ?list<string>, role_scope?: list<string>, apply_tags?: list<string>, remove_tags?: list<string>, pass_hash?: ?string, origin?: ?string}`.
+	 * @param array $guard `{peer: string, protected_roles: list<string>, user_exists: bool, user_protected: bool, current_roles: list<string>}`.
+	 * @return array{change: ?array, add_roles: list<string>, remove_roles: list<string>, skipped: list<array{what: string, reason: string}>}
+	 * @throws \TagBridge\Ext\InputException when an argument is not of the shape above.
+	 */
+	function tagbridge_site_filter(mixed $rules, mixed $change, mixed $guard): array {}
+
+	/**
+	 * Whether a signed request's timestamp is within `$window` seconds of `$now`.
+	 *
+	 * @param int $now Unix time on this site.
+	 * @param int $timestamp The request's timestamp.
+	 * @param int $window Seconds of tolerated clock difference and replay memory.
+	 * @return string|null `null` when fresh, else `expired` or `from_the_future`.
+	 */
+	function tagbridge_site_check_timestamp(int $now, int $timestamp, int $window): ?string {}
 }
 
 namespace TagBridge\Ext {

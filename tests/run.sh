@@ -68,6 +68,7 @@ run_phpunit() {
 # The FluentCRM replay server is started by the tests that use it (tests/php/integration/FluentCrmReplay.php).
 cleanup() {
     "$TESTBED" stop "$SITE" >/dev/null 2>&1 || true
+    "$TESTBED" stop siteb >/dev/null 2>&1 || true
     "$REPO/tests/fluentcrm/replay.sh" stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -99,6 +100,11 @@ step "WordPress test bed: private MariaDB and a fresh site on 127.0.0.1:$PORT"
 "$TESTBED" site "$SITE" "$PORT"
 "$TESTBED" serve "$SITE" "$PORT"
 export TB_SITE_DIR="$TB_ROOT/sites/$SITE" TB_SITE_URL="http://127.0.0.1:$PORT"
+
+step "WordPress test bed: a second site (linked-site tests) on 127.0.0.1:$((PORT + 40))"
+"$TESTBED" site siteb $((PORT + 40))
+"$TESTBED" serve siteb $((PORT + 40))
+export TB_SITEB_DIR="$TB_ROOT/sites/siteb" TB_SITEB_URL="http://127.0.0.1:$((PORT + 40))"
 
 step "PHPUnit: the plugin inside real WordPress"
 run_phpunit integration tests/php/integration.xml

@@ -161,3 +161,16 @@ function tagbridge_enqueue_change( $user_id, $change ) {
 function tagbridge_from_crm( callable $work ) {
 	return TagBridge\Plugin::instance()->outbox->from_crm( $work );
 }
+
+/**
+ * The address that signs the current (or given) user in on a linked site: valid 60 seconds, once.
+ *
+ * @since 0.1.0
+ * @param string   $site_id Link id (TagBridge → Linked sites).
+ * @param string   $path    Path to arrive at on the linked site.
+ * @param int|null $user_id User (default: the current user).
+ * @return string|WP_Error
+ */
+function tagbridge_site_login_url( $site_id, $path = '/', $user_id = null ) {
+	return TagBridge\Plugin::instance()->sites->handover->url( (string) $site_id, null === $user_id ? get_current_user_id() : (int) $user_id, (string) $path, time() );
+}

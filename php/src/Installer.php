@@ -19,6 +19,7 @@ use TagBridge\Webhook\Authenticator;
 use TagBridge\Webhook\Queue;
 use TagBridge\Webhook\Secret;
 use TagBridge\Webhook\UserImporter;
+use TagBridge\Sites\Sites;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -28,7 +29,7 @@ defined( 'ABSPATH' ) || exit;
 final class Installer {
 
 	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 4;
+	const DB_VERSION = 5;
 
 	/** Option holding the installed data layout version. */
 	const VERSION_OPTION = 'tagbridge_db_version';
@@ -58,6 +59,7 @@ final class Installer {
 		dbDelta( array_merge( Outbox::schema(), EmbeddedCrm::schema(), array( Logger::schema() ) ) );
 		dbDelta( array( Queue::schema(), Authenticator::schema() ) );
 		Secret::get();
+		dbDelta( Sites::schema() );
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
 		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
 	}
@@ -68,7 +70,7 @@ final class Installer {
 	public static function uninstall() {
 		global $wpdb;
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
-		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table() ) as $table ) {
+		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table(), \TagBridge\Sites\SiteQueue::table(), \TagBridge\Sites\Signer::table() ) as $table ) {
 			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		}
 		foreach ( array( Queue::table(), Authenticator::table() ) as $table ) {
@@ -78,11 +80,13 @@ final class Installer {
 			delete_option( $option );
 		}
 		wp_clear_scheduled_hook( 'tagbridge_webhook_run' );
-		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key' ) as $option ) {
+		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key', \TagBridge\Sites\Links::OPTION, \TagBridge\Sites\Pairing::OPTION, \TagBridge\Sites\InitialSync::OPTION, \TagBridge\Sites\SiteQueue::KEY_OPTION ) as $option ) {
 			delete_option( $option );
 		}
 		delete_metadata( 'user', 0, 'tagbridge_contact_id_embedded', '', true );
 		wp_clear_scheduled_hook( 'tagbridge_outbox_run' );
+		wp_clear_scheduled_hook( \TagBridge\Sites\SiteQueue::CRON_HOOK );
+		wp_clear_scheduled_hook( \TagBridge\Sites\InitialSync::CRON_HOOK );
 		delete_option( SettingsStore::OPTION );
 		delete_option( ReconcileJob::OPTION );
 		delete_option( LinkChanges::OPTION );

@@ -52,6 +52,7 @@ use TagBridge\Webhook\Processor;
 use TagBridge\Webhook\Queue;
 use TagBridge\Webhook\UserImporter;
 use TagBridge\Webhook\WebhookRunner;
+use TagBridge\Sites\Sites;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -194,6 +195,13 @@ final class Plugin {
 	public $ultimate_member;
 
 	/**
+	 * Linked sites.
+	 *
+	 * @var Sites
+	 */
+	public $sites;
+
+	/**
 	 * Builds the services.
 	 */
 	private function __construct() {
@@ -219,9 +227,10 @@ final class Plugin {
 		$processor              = new Processor( array( Connection::class, 'crm' ), $importer, $this->sync, $this->tags, $this->outbox, $this->roles );
 		$this->webhook_runner   = new WebhookRunner( $this->webhooks, $processor, $this->log, array( $this->runner, 'key' ) );
 		$this->webhook_endpoint = new Endpoint( $this->engine, new Authenticator(), $this->webhooks, $this->webhook_runner, $importer, $this->log );
-		$this->pull         = new FieldPull( $this->engine, $this->settings, new UserFields(), $this->fields, $this->outbox );
+		$this->pull             = new FieldPull( $this->engine, $this->settings, new UserFields(), $this->fields, $this->outbox );
 
 		$this->ultimate_member = new UltimateMember( $this->settings, $this->sync, $this->outbox, $this->pull, $this->notices );
+		$this->sites           = new Sites( $this->engine, $this->settings, $this->tags, $this->log );
 	}
 
 	/**
@@ -284,6 +293,7 @@ final class Plugin {
 		// Fields: planned once per user at shutdown (after the role watcher, priority 1), queued in
 		// the outbox (which delivers at priority 50), acknowledged when the CRM took them.
 		$plugin->fields->register();
+		$plugin->sites->register();
 		add_action( 'shutdown', array( $plugin, 'push_fields' ), 5 );
 		add_action( 'tagbridge_outbox_delivered', array( $plugin, 'fields_delivered' ), 10, 2 );
 	}

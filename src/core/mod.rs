@@ -19,6 +19,7 @@ pub mod plan;
 pub mod reader;
 pub mod reconcile;
 pub mod settings;
+pub mod site_rules;
 
 pub use error::{Error, ErrorKind, Result};
 pub use facts::{Event, Truth, UserFacts};

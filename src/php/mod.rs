@@ -9,4 +9,5 @@ pub mod info;
 pub mod outbox;
 pub mod reconcile;
 pub mod settings;
+pub mod sites;
 pub mod webhook;

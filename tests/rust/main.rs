@@ -6,4 +6,5 @@ mod outbox;
 mod reader;
 mod reconcile;
 mod settings;
+mod site_rules;
 mod webhook;
