@@ -8,6 +8,7 @@
 
 namespace TagBridge\Outbox;
 
+use TagBridge\Background\Loopback;
 use TagBridge\Log\Logger;
 
 defined( 'ABSPATH' ) || exit;
@@ -131,11 +132,7 @@ final class Runner {
 	 * The loopback request: checks the key in constant time, then drains.
 	 */
 	public function loopback() {
-		$given = isset( $_POST['key'] ) ? sanitize_text_field( wp_unslash( $_POST['key'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- authenticated by the runner key.
-		if ( ! hash_equals( $this->key(), $given ) ) {
-			wp_send_json_error( null, 403 );
-		}
-		ignore_user_abort( true );
+		Loopback::authorise( $this->key() );
 		$this->run_background();
 		wp_send_json_success();
 	}
@@ -222,24 +219,7 @@ final class Runner {
 			wp_schedule_single_event( $at, self::CRON_HOOK );
 		}
 		if ( $due <= $now && ! call_user_func( $this->is_site_moved ) ) {
-			wp_remote_post(
-				admin_url( 'admin-ajax.php' ),
-				array(
-					'blocking'  => false,
-					'timeout'   => 0.5,
-					'sslverify' => apply_filters( 'https_local_ssl_verify', false ),
-					'headers'   => array( 'Content-Type' => 'application/x-www-form-urlencoded' ),
-					// Encoded here: WordPress 6.1's Requests raises a PHP 8.2 deprecation encoding arrays itself.
-					'body'      => http_build_query(
-						array(
-							'action' => self::AJAX_ACTION,
-							'key'    => $this->key(),
-						),
-						'',
-						'&'
-					),
-				)
-			);
+			Loopback::start( self::AJAX_ACTION, $this->key() );
 		}
 	}
 
@@ -249,11 +229,6 @@ final class Runner {
 	 * @return string
 	 */
 	public function key() {
-		$key = get_option( self::KEY_OPTION );
-		if ( ! is_string( $key ) || strlen( $key ) < 32 ) {
-			$key = bin2hex( random_bytes( 32 ) );
-			update_option( self::KEY_OPTION, $key, false );
-		}
-		return $key;
+		return Loopback::key( self::KEY_OPTION );
 	}
 }

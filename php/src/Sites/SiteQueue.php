@@ -14,6 +14,7 @@
 
 namespace TagBridge\Sites;
 
+use TagBridge\Background\Loopback;
 use TagBridge\Engine\Engine;
 use TagBridge\Log\Logger;
 
@@ -221,11 +222,7 @@ final class SiteQueue {
 	 * The loopback request: checks the key in constant time, then delivers.
 	 */
 	public function loopback() {
-		$given = isset( $_POST['key'] ) ? sanitize_text_field( wp_unslash( $_POST['key'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- authenticated by the runner key.
-		if ( ! hash_equals( self::key(), $given ) ) {
-			wp_send_json_error( null, 403 );
-		}
-		ignore_user_abort( true );
+		Loopback::authorise( self::key() );
 		$this->run_background();
 		wp_send_json_success();
 	}
@@ -235,24 +232,7 @@ final class SiteQueue {
 	 * visitor), as the CRM outbox's runner does.
 	 */
 	public function kick() {
-		wp_remote_post(
-			admin_url( 'admin-ajax.php' ),
-			array(
-				'blocking'  => false,
-				'timeout'   => 0.5,
-				'sslverify' => apply_filters( 'https_local_ssl_verify', false ),
-				'headers'   => array( 'Content-Type' => 'application/x-www-form-urlencoded' ),
-				// Encoded here: WordPress 6.1's Requests raises a PHP 8.2 deprecation encoding arrays itself.
-				'body'      => http_build_query(
-					array(
-						'action' => self::AJAX_ACTION,
-						'key'    => self::key(),
-					),
-					'',
-					'&'
-				),
-			)
-		);
+		Loopback::start( self::AJAX_ACTION, self::key() );
 	}
 
 	/**
@@ -261,12 +241,7 @@ final class SiteQueue {
 	 * @return string
 	 */
 	public static function key() {
-		$key = get_option( self::KEY_OPTION );
-		if ( ! is_string( $key ) || strlen( $key ) < 32 ) {
-			$key = bin2hex( random_bytes( 32 ) );
-			update_option( self::KEY_OPTION, $key, false );
-		}
-		return $key;
+		return Loopback::key( self::KEY_OPTION );
 	}
 
 	/**

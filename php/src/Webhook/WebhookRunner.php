@@ -10,6 +10,7 @@
 
 namespace TagBridge\Webhook;
 
+use TagBridge\Background\Loopback;
 use TagBridge\Log\Logger;
 
 defined( 'ABSPATH' ) || exit;
@@ -126,11 +127,7 @@ final class WebhookRunner {
 	 * The loopback request: checks the key in constant time, then drains.
 	 */
 	public function loopback() {
-		$given = isset( $_POST['key'] ) ? sanitize_text_field( wp_unslash( $_POST['key'] ) ) : ''; // phpcs:ignore WordPress.Security.NonceVerification -- authenticated by the runner key.
-		if ( ! hash_equals( (string) call_user_func( $this->key ), $given ) ) {
-			wp_send_json_error( null, 403 );
-		}
-		ignore_user_abort( true );
+		Loopback::authorise( (string) call_user_func( $this->key ) );
 		$this->drain();
 		wp_send_json_success();
 	}
@@ -252,23 +249,6 @@ final class WebhookRunner {
 		if ( ! wp_next_scheduled( self::HOOK ) ) {
 			wp_schedule_single_event( $now + 60, self::HOOK );
 		}
-		wp_remote_post(
-			admin_url( 'admin-ajax.php' ),
-			array(
-				'blocking'  => false,
-				'timeout'   => 0.5,
-				'sslverify' => apply_filters( 'https_local_ssl_verify', false ),
-				'headers'   => array( 'Content-Type' => 'application/x-www-form-urlencoded' ),
-				// A string body: WordPress 6.1's Requests raises PHP 8.2 deprecations encoding arrays.
-				'body'      => http_build_query(
-					array(
-						'action' => self::HOOK,
-						'key'    => call_user_func( $this->key ),
-					),
-					'',
-					'&'
-				),
-			)
-		);
+		Loopback::start( self::HOOK, (string) call_user_func( $this->key ) );
 	}
 }
