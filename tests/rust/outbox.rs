@@ -116,9 +116,9 @@ proptest! {
     #[test]
     fn an_unknown_contact_is_upserted_in_one_call_plus_removals(start in initial(), exists: bool, cs in changes(), combined: bool) {
         let d = coalesce(&cs, Target { has_contact: false, combined, upsert: true });
-        prop_assert!(matches!(d.calls.first(), Some(Call::Upsert { .. })));
+        prop_assert!(matches!(d.calls.first(), Some(Call::Upsert { .. })), "first call is the upsert");
         prop_assert!(d.calls.len() <= 2);
-        prop_assert!(!d.calls.iter().any(|c| matches!(c, Call::Create(_) | Call::Update(_) | Call::Apply(_))));
+        prop_assert!(!d.calls.iter().any(|c| matches!(c, Call::Create(_) | Call::Update(_) | Call::Apply(_))), "no lookup-create or separate update/apply");
         prop_assert_eq!(d.calls.len() == 2, !d.remove_tags.is_empty());
         let before = if exists { start } else { Contact::default() };
         let mut one_by_one = Contact { exists: true, ..before.clone() };
