@@ -61,6 +61,14 @@ pub enum Call {
     Apply(Vec<String>),
     /// Remove these tags.
     Remove(Vec<String>),
+    /// Create or update the contact by email with these fields, applying these tags, in one
+    /// request (the shell adds the email); answers the contact id.
+    Upsert {
+        /// Fields to set (may be empty).
+        fields: Map<String, Value>,
+        /// Tags to apply (may be empty).
+        apply: Vec<String>,
+    },
     /// Fields and tags in one request.
     Combined {
         /// Fields to update (may be empty).
@@ -94,6 +102,9 @@ pub struct Target {
     pub has_contact: bool,
     /// The CRM takes fields and tags in one request.
     pub combined: bool,
+    /// The CRM creates or updates a contact by email with fields and tags to apply in one request
+    /// (only used while the contact id is unknown: it replaces the lookup and the create).
+    pub upsert: bool,
 }
 
 /// Coalesces one contact's pending changes (in enqueue order) into one delivery.
@@ -102,7 +113,8 @@ pub struct Target {
 /// and a remove of the same tag cancel each other, and the later one is sent alone — sending both
 /// let them land out of order (WP Fusion's 3.38.44 bug), and sending neither would keep a tag the
 /// CRM already had. A contact that does not exist yet is created with the merged fields, so the
-/// create is the first (field) call rather than a create followed by an update.
+/// create is the first (field) call rather than a create followed by an update; where the CRM can
+/// upsert, that one call also applies the tags, and only removals need a second call.
 pub fn coalesce(changes: &[Change], target: Target) -> Delivery {
     let mut fields = Map::new();
     // tag → (true = apply, last position); positions keep the order of each tag's last change.
@@ -123,14 +135,20 @@ pub fn coalesce(changes: &[Change], target: Target) -> Delivery {
 
     let mut calls = Vec::new();
     let mut rest_fields = fields.clone();
-    if !target.has_contact {
+    let mut rest_apply = apply_tags.clone();
+    if !target.has_contact && target.upsert {
+        calls.push(Call::Upsert {
+            fields: std::mem::take(&mut rest_fields),
+            apply: std::mem::take(&mut rest_apply),
+        });
+    } else if !target.has_contact {
         calls.push(Call::Create(std::mem::take(&mut rest_fields)));
     }
     if target.combined {
-        if !rest_fields.is_empty() || !apply_tags.is_empty() || !remove_tags.is_empty() {
+        if !rest_fields.is_empty() || !rest_apply.is_empty() || !remove_tags.is_empty() {
             calls.push(Call::Combined {
                 fields: rest_fields,
-                apply: apply_tags.clone(),
+                apply: rest_apply,
                 remove: remove_tags.clone(),
             });
         }
@@ -141,8 +159,8 @@ pub fn coalesce(changes: &[Change], target: Target) -> Delivery {
         if !remove_tags.is_empty() {
             calls.push(Call::Remove(remove_tags.clone()));
         }
-        if !apply_tags.is_empty() {
-            calls.push(Call::Apply(apply_tags.clone()));
+        if !rest_apply.is_empty() {
+            calls.push(Call::Apply(rest_apply));
         }
     }
     Delivery { ids: changes.iter().map(|c| c.id).collect(), fields, apply_tags, remove_tags, calls }
@@ -159,6 +177,9 @@ impl Delivery {
                 Call::Update(f) => json!({"op": "update", "fields": f}),
                 Call::Apply(t) => json!({"op": "apply", "tags": t}),
                 Call::Remove(t) => json!({"op": "remove", "tags": t}),
+                Call::Upsert { fields, apply } => {
+                    json!({"op": "upsert", "fields": fields, "apply_tags": apply})
+                }
                 Call::Combined { fields, apply, remove } => {
                     json!({"op": "combined", "fields": fields, "apply_tags": apply, "remove_tags": remove})
                 }
@@ -291,7 +312,7 @@ mod tests {
             change(2, json!({"last_name": "Lee", "first_name": "Anna"}), &["Member"], &[]),
             change(3, json!({}), &["Newsletter"], &[]),
         ];
-        let d = coalesce(&changes, Target { has_contact: false, combined: false });
+        let d = coalesce(&changes, Target { has_contact: false, combined: false, upsert: false });
         assert_eq!(d.ids, vec![1, 2, 3]);
         assert_eq!(d.calls.len(), 2);
         assert_eq!(
@@ -302,9 +323,45 @@ mod tests {
     }
 
     #[test]
+    fn a_registration_is_one_upsert_where_the_crm_allows_it() {
+        let changes = [
+            change(1, json!({"first_name": "Ann", "plan": "Team"}), &[], &[]),
+            change(2, json!({}), &["member"], &[]),
+            change(3, json!({"first_name": "Anna"}), &["vip"], &[]),
+        ];
+        let d = coalesce(&changes, Target { has_contact: false, combined: false, upsert: true });
+        assert_eq!(
+            d.calls,
+            vec![Call::Upsert {
+                fields: json!({"first_name": "Anna", "plan": "Team"}).as_object().cloned().unwrap(),
+                apply: vec!["member".into(), "vip".into()],
+            }]
+        );
+        // A removal cannot ride on the upsert (it only adds tags): one more call.
+        let with_remove = [
+            change(1, json!({"first_name": "Ann"}), &["member", "old"], &[]),
+            change(2, json!({}), &[], &["old"]),
+        ];
+        let d = coalesce(&with_remove, Target { has_contact: false, combined: false, upsert: true });
+        assert_eq!(
+            d.calls,
+            vec![
+                Call::Upsert {
+                    fields: json!({"first_name": "Ann"}).as_object().cloned().unwrap(),
+                    apply: vec!["member".into()],
+                },
+                Call::Remove(vec!["old".into()]),
+            ]
+        );
+        // A known contact is updated by id, never upserted by email (the email may be what changed).
+        let d = coalesce(&changes, Target { has_contact: true, combined: false, upsert: true });
+        assert!(!d.calls.iter().any(|c| matches!(c, Call::Upsert { .. })));
+    }
+
+    #[test]
     fn apply_then_remove_sends_only_the_remove() {
         let changes = [change(1, json!({}), &["Gold"], &[]), change(2, json!({}), &[], &["Gold"])];
-        let d = coalesce(&changes, Target { has_contact: true, combined: true });
+        let d = coalesce(&changes, Target { has_contact: true, combined: true, upsert: false });
         assert!(d.apply_tags.is_empty());
         assert_eq!(d.remove_tags, vec!["Gold".to_string()]);
         assert_eq!(d.calls.len(), 1);
@@ -312,7 +369,10 @@ mod tests {
 
     #[test]
     fn nothing_to_send_makes_no_call() {
-        let d = coalesce(&[change(4, json!({}), &[], &[])], Target { has_contact: true, combined: false });
+        let d = coalesce(
+            &[change(4, json!({}), &[], &[])],
+            Target { has_contact: true, combined: false, upsert: false },
+        );
         assert!(d.calls.is_empty());
         assert_eq!(d.ids, vec![4]);
     }

@@ -277,17 +277,24 @@ final class TagBridgeFluentCrmReplay {
 			$errors['email'] = self::recorded_error( '92-json-array-body', 'email' );
 		} elseif ( ! filter_var( $email, FILTER_VALIDATE_EMAIL ) ) {
 			$errors['email'] = self::recorded_error( '24-subscriber-create-invalid-email', 'email' );
-		} elseif ( null !== $this->find_by_email( $email ) ) {
+		}
+		$existing = isset( $errors['email'] ) ? null : $this->find_by_email( (string) $email );
+		$force    = 'yes' === ( $body['__force_update'] ?? null );
+		if ( null !== $existing && ! $force ) {
 			$errors['email'] = self::recorded_error( '20-subscriber-create-existing-no-force', 'email' );
 		}
+		// Only recorded with a status given (22), so a forced update is held to the create rule (23).
 		if ( empty( $body['status'] ) ) {
 			$errors['status'] = self::recorded_error( '23-subscriber-create-missing-status', 'status' );
 		}
 		if ( $errors ) {
 			return array( 422, $errors );
 		}
-		if ( isset( $body['__force_update'] ) ) {
-			return array( 501, array( 'message' => 'not modelled by the replay: __force_update' ) );
+		if ( isset( $body['__force_update'] ) && ! $force ) {
+			return array( 501, array( 'message' => 'not modelled by the replay: __force_update other than "yes"' ) );
+		}
+		if ( null !== $existing ) {
+			return $this->force_update_subscriber( (int) $existing['id'], $body );
 		}
 		return $this->state->transact(
 			function ( array $state ) use ( $body ) {
@@ -313,6 +320,34 @@ final class TagBridgeFluentCrmReplay {
 					'contact'     => self::contact( $state, $sub, true, false ),
 					'action_type' => 'created',
 					'__bench'     => 0.04,
+				);
+				return array( $state, array( 200, $answer ) );
+			}
+		);
+	}
+
+	/**
+	 * POST /subscribers with `__force_update: "yes"` for an existing email (22): the same contact,
+	 * columns given replace theirs, custom values merge, tags given are added (existing ones kept).
+	 */
+	private function force_update_subscriber( int $id, array $body ): array {
+		return $this->state->transact(
+			function ( array $state ) use ( $id, $body ) {
+				$sub = $state['subscribers'][ (string) $id ];
+				// The stored spelling of the email is kept (29); the match was case-insensitive (21).
+				$columns = array_intersect_key( $body, array_flip( array_diff( self::COLUMNS, array( 'email' ) ) ) );
+				if ( isset( $columns['status'] ) && ! in_array( $columns['status'], self::STATUSES, true ) ) {
+					$columns['status'] = 'subscribed';
+				}
+				$sub['columns'] = array_merge( $sub['columns'], $columns );
+				self::merge_custom_values( $state, $sub, isset( $body['custom_values'] ) ? (array) $body['custom_values'] : array() );
+				$sub['tag_ids'] = array_values( array_unique( array_merge( $sub['tag_ids'], self::resolve_tags( $state, (array) ( $body['tags'] ?? array() ), true ) ) ) );
+				$state['subscribers'][ (string) $id ] = $sub;
+				$answer = array(
+					'message'     => 'contact has been successfully updated.',
+					'contact'     => self::contact( $state, $sub, true, false ),
+					'action_type' => 'updated',
+					'__bench'     => 0.03,
 				);
 				return array( $state, array( 200, $answer ) );
 			}

@@ -35,6 +35,12 @@ fn apply_calls(c: &mut Contact, calls: &[Call]) {
                 c.exists = true;
                 c.fields.extend(f.clone());
             }
+            // Create-or-update by email: merges fields and adds tags, keeping the others.
+            Call::Upsert { fields, apply } => {
+                c.exists = true;
+                c.fields.extend(fields.clone());
+                c.tags.extend(apply.iter().cloned());
+            }
             Call::Update(f) => c.fields.extend(f.clone()),
             Call::Apply(t) => c.tags.extend(t.iter().cloned()),
             Call::Remove(t) => t.iter().for_each(|t| {
@@ -96,18 +102,36 @@ proptest! {
     /// Sending the delivery leaves the contact exactly as sending every change one by one would,
     /// whatever the CRM held before.
     #[test]
-    fn coalescing_preserves_the_final_state(start in initial(), cs in changes(), combined: bool) {
+    fn coalescing_preserves_the_final_state(start in initial(), cs in changes(), combined: bool, upsert: bool) {
         let mut one_by_one = start.clone();
         cs.iter().for_each(|c| apply_change(&mut one_by_one, c));
         let mut delivered = start.clone();
-        apply_calls(&mut delivered, &coalesce(&cs, Target { has_contact: true, combined }).calls);
+        apply_calls(&mut delivered, &coalesce(&cs, Target { has_contact: true, combined, upsert }).calls);
+        prop_assert_eq!(delivered, one_by_one);
+    }
+
+    /// Where the CRM upserts by email, a contact whose id is unknown gets one upsert first (no
+    /// lookup, no create) and at most one more call, for removals only; the final state is the
+    /// one-by-one state whether the CRM already had the contact (with any tags and fields) or not.
+    #[test]
+    fn an_unknown_contact_is_upserted_in_one_call_plus_removals(start in initial(), exists: bool, cs in changes(), combined: bool) {
+        let d = coalesce(&cs, Target { has_contact: false, combined, upsert: true });
+        prop_assert!(matches!(d.calls.first(), Some(Call::Upsert { .. })), "first call is the upsert");
+        prop_assert!(d.calls.len() <= 2);
+        prop_assert!(!d.calls.iter().any(|c| matches!(c, Call::Create(_) | Call::Update(_) | Call::Apply(_))), "no lookup-create or separate update/apply");
+        prop_assert_eq!(d.calls.len() == 2, !d.remove_tags.is_empty());
+        let before = if exists { start } else { Contact::default() };
+        let mut one_by_one = Contact { exists: true, ..before.clone() };
+        cs.iter().for_each(|c| apply_change(&mut one_by_one, c));
+        let mut delivered = before;
+        apply_calls(&mut delivered, &d.calls);
         prop_assert_eq!(delivered, one_by_one);
     }
 
     /// A contact that does not exist yet is created first, then ends as the changes say.
     #[test]
     fn a_missing_contact_is_created_first(cs in changes(), combined: bool) {
-        let d = coalesce(&cs, Target { has_contact: false, combined });
+        let d = coalesce(&cs, Target { has_contact: false, combined, upsert: false });
         prop_assert!(matches!(d.calls.first(), Some(Call::Create(_))));
         prop_assert_eq!(d.calls.iter().filter(|c| matches!(c, Call::Create(_))).count(), 1);
         let mut one_by_one = Contact { exists: true, ..Contact::default() };
@@ -120,8 +144,8 @@ proptest! {
     /// Coalescing a delivery's own net change again changes nothing (idempotent), and sending the
     /// same delivery twice (a retry after a timeout) leaves the same state as sending it once.
     #[test]
-    fn coalescing_is_idempotent(start in initial(), cs in changes(), combined: bool) {
-        let target = Target { has_contact: true, combined };
+    fn coalescing_is_idempotent(start in initial(), cs in changes(), combined: bool, has_contact: bool, upsert: bool) {
+        let target = Target { has_contact, combined, upsert };
         let d = coalesce(&cs, target);
         let again = coalesce(
             &[Change { id: 1, fields: d.fields.clone(), apply_tags: d.apply_tags.clone(), remove_tags: d.remove_tags.clone() }],
@@ -142,7 +166,7 @@ proptest! {
     /// change put it.
     #[test]
     fn order_is_kept(cs in changes()) {
-        let d = coalesce(&cs, Target { has_contact: true, combined: false });
+        let d = coalesce(&cs, Target { has_contact: true, combined: false, upsert: false });
         prop_assert_eq!(d.ids.clone(), cs.iter().map(|c| c.id).collect::<Vec<_>>());
         let mut last: Vec<String> = Vec::new();
         for c in &cs {

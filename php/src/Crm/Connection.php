@@ -76,6 +76,8 @@ final class Connection {
 			if ( '' !== $checked['password'] ) {
 				update_option( self::SECRET_OPTION, $checked['password'], false );
 			}
+			// (Re)connecting starts from what FluentCRM has now, not from lists cached before.
+			FluentCrm::forget_lists( $checked['url'] );
 		}
 		update_option( self::OPTION, $stored, true );
 		return true;

@@ -9,8 +9,11 @@
  *   fuzzy `search=` (39), and `+` travels as `%2B` (a raw `+` arrives as a space, 37).
  * - Not found is 422 on reads (35, 46) and 404 on writes (54); a 404 `rest_no_route` means the API
  *   is not there at all, which is a different problem.
- * - Tags are named by slug. Slugs are resolved to ids from the tag list (fetched once per instance)
- *   and attached/detached by id, because strings make FluentCRM create any unknown tag (27, 60).
+ * - Tags are named by slug. Slugs are resolved to ids from the tag list and attached/detached by
+ *   id, because strings make FluentCRM create any unknown tag (27, 60). The tag list and the custom
+ *   field definitions are cached in a transient for LIST_TTL seconds, so a registration does not
+ *   pay a request for each; a slug or field the cached list lacks makes the adapter fetch the list
+ *   again (once per instance) before refusing it.
  *   An unknown slug is a PERMANENT error naming it and nothing is sent; TagBridge never creates
  *   tags in the CRM. Empty tag lists are never sent.
  * - Fields: standard columns at the top level, everything else in `custom_values`; a custom field
@@ -18,6 +21,9 @@
  *   sent as given; `""` and null (sent as `""`) delete a custom value (50), so callers pass a field
  *   only when they mean to change it. Numbers come back as strings (44).
  * - Combined updates: no recording shows fields and tags in one PUT, so they are not combined.
+ * - Upsert: `POST /subscribers` with `__force_update: "yes"` creates the contact or updates the one
+ *   with that email (any letter case), merging custom values and adding the tags given by id while
+ *   keeping the others (22). A first delivery is that one request, with no lookup before it.
  *
  * @package TagBridge
  */
@@ -31,10 +37,19 @@ defined( 'ABSPATH' ) || exit;
 /**
  * The FluentCRM adapter.
  */
-final class FluentCrm implements Crm {
+final class FluentCrm implements Crm, Upserts {
 
 	/** Where FluentCRM's API lives below a site's address. */
 	const REST_PATH = '/wp-json/fluent-crm/v2';
+
+	/**
+	 * Seconds the tag list and custom field definitions are cached across requests: short, since
+	 * a tag or field created in FluentCRM must be usable soon (an unknown one refreshes at once).
+	 */
+	const LIST_TTL = 600;
+
+	/** Transient name prefix of the cached lists (suffixed with the list and the site's hash). */
+	const LIST_CACHE = 'tagbridge_fcrm_';
 
 	/** Seconds one HTTP request may take. */
 	const TIMEOUT = 10;
@@ -109,6 +124,13 @@ final class FluentCrm implements Crm {
 	 * @var array<string, array{0: string, 1: string}>|null
 	 */
 	private $custom_fields = null;
+
+	/**
+	 * Which lists this instance fetched from FluentCRM (not the cache): those are not fetched again.
+	 *
+	 * @var array<string, bool>
+	 */
+	private $fetched = array();
 
 	/**
 	 * Builds the adapter.
@@ -192,6 +214,68 @@ final class FluentCrm implements Crm {
 	 * @return Result
 	 */
 	public function create_contact( $email, array $fields ) {
+		$body = $this->new_contact_body( $email, $fields );
+		if ( $body instanceof Result ) {
+			return $body;
+		}
+		$result = $this->request( 'POST', '/subscribers', $body );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		if ( ! isset( $result->value['contact']['id'] ) ) {
+			return self::unexpected();
+		}
+		return Result::ok( (string) $result->value['contact']['id'] );
+	}
+
+	/**
+	 * Creates the contact or updates the one with this email, adding tags, in one request (22).
+	 *
+	 * FluentCRM requires `status` on create (23), so it is sent as on create_contact(): `subscribed`
+	 * unless the fields say otherwise.
+	 *
+	 * @param string               $email      Email address.
+	 * @param array<string, mixed> $fields     CRM field => value.
+	 * @param string[]             $apply_tags Tag slugs to add.
+	 * @return Result Value: the contact id.
+	 */
+	public function upsert_contact( $email, array $fields, array $apply_tags ) {
+		$body = $this->new_contact_body( $email, $fields );
+		if ( $body instanceof Result ) {
+			return $body;
+		}
+		$ids = array();
+		if ( array() !== $apply_tags ) {
+			$ids = $this->tag_ids( $apply_tags );
+			if ( $ids instanceof Result ) {
+				return $ids;
+			}
+			$body['tags'] = array_values( $ids );
+		}
+		$body['__force_update'] = 'yes';
+		$result                 = $this->request( 'POST', '/subscribers', $body );
+		if ( ! $result->is_ok() ) {
+			return $result;
+		}
+		if ( ! isset( $result->value['contact']['id'] ) ) {
+			return self::unexpected();
+		}
+		$missing = array_diff( array_keys( $ids ), self::tag_slugs( $result->value['contact'] ) );
+		if ( array() !== $missing ) {
+			/* translators: %s: tag slugs */
+			return Result::error( Result::PERMANENT, sprintf( __( 'FluentCRM answered OK but the contact\'s tags do not show the change for: %s.', 'tagbridge' ), implode( ', ', $missing ) ) );
+		}
+		return Result::ok( (string) $result->value['contact']['id'] );
+	}
+
+	/**
+	 * The body that creates a contact: checked email, `status` (required on create, 23), fields.
+	 *
+	 * @param mixed $email  Email address.
+	 * @param array $fields CRM field => value.
+	 * @return array|Result The body, or why not.
+	 */
+	private function new_contact_body( $email, array $fields ) {
 		$bad = self::check_email( $email );
 		if ( null !== $bad ) {
 			return $bad;
@@ -204,14 +288,7 @@ final class FluentCrm implements Crm {
 			return $body;
 		}
 		$body['email'] = $email;
-		$result        = $this->request( 'POST', '/subscribers', $body );
-		if ( ! $result->is_ok() ) {
-			return $result;
-		}
-		if ( ! isset( $result->value['contact']['id'] ) ) {
-			return self::unexpected();
-		}
-		return Result::ok( (string) $result->value['contact']['id'] );
+		return $body;
 	}
 
 	/**
@@ -300,7 +377,8 @@ final class FluentCrm implements Crm {
 	 * @return Result
 	 */
 	public function list_tags() {
-		$loaded = $this->load_tags();
+		// Settings screens show what FluentCRM has now (and refresh the cache on the way).
+		$loaded = $this->load_list( 'tags', true );
 		if ( ! $loaded->is_ok() ) {
 			return $loaded;
 		}
@@ -313,7 +391,7 @@ final class FluentCrm implements Crm {
 	 * @return Result
 	 */
 	public function list_fields() {
-		$loaded = $this->load_custom_fields();
+		$loaded = $this->load_list( 'custom_fields', true );
 		if ( ! $loaded->is_ok() ) {
 			return $loaded;
 		}
@@ -401,7 +479,11 @@ final class FluentCrm implements Crm {
 				return Result::error( Result::PERMANENT, __( 'Tags must be non-empty strings.', 'tagbridge' ) );
 			}
 		}
-		$loaded = $this->load_tags();
+		$loaded = $this->load_list( 'tags' );
+		if ( $loaded->is_ok() && array() !== array_diff( $tags, array_keys( $this->tags ) ) ) {
+			// A slug the cached list lacks may be a tag created since: ask FluentCRM before refusing.
+			$loaded = $this->load_list( 'tags', true );
+		}
 		if ( ! $loaded->is_ok() ) {
 			return $loaded;
 		}
@@ -425,14 +507,41 @@ final class FluentCrm implements Crm {
 	}
 
 	/**
-	 * Fetches every tag once: `all_tags=1` lists them all in one answer (09), whatever the page.
+	 * Loads the tag list (`tags`) or the custom field definitions (`custom_fields`): kept by this
+	 * instance, else from the transient, else fetched from FluentCRM and cached for LIST_TTL.
 	 *
+	 * @param string $list    `tags` or `custom_fields`.
+	 * @param bool   $refresh Fetch from FluentCRM unless this instance already did.
 	 * @return Result
 	 */
-	private function load_tags() {
-		if ( null !== $this->tags ) {
+	private function load_list( $list, $refresh = false ) {
+		if ( null !== $this->{$list} && ( ! $refresh || ! empty( $this->fetched[ $list ] ) ) ) {
 			return Result::ok();
 		}
+		$cache = self::LIST_CACHE . $list . '_' . md5( $this->site );
+		if ( ! $refresh ) {
+			$cached = get_transient( $cache );
+			if ( is_array( $cached ) ) {
+				$this->{$list} = $cached;
+				return Result::ok();
+			}
+		}
+		$fetched = 'tags' === $list ? $this->fetch_tags() : $this->fetch_custom_fields();
+		if ( $fetched instanceof Result ) {
+			return $fetched;
+		}
+		$this->{$list}          = $fetched;
+		$this->fetched[ $list ] = true;
+		set_transient( $cache, $fetched, self::LIST_TTL );
+		return Result::ok();
+	}
+
+	/**
+	 * Every tag in one answer: `all_tags=1` lists them all (09), whatever the page.
+	 *
+	 * @return array<string, array{0: int, 1: string}>|Result Slug => [id, title], or why not.
+	 */
+	private function fetch_tags() {
 		$result = $this->request( 'GET', '/tags?all_tags=1&exclude_counts=1&per_page=1' );
 		if ( ! $result->is_ok() ) {
 			return $result;
@@ -440,25 +549,22 @@ final class FluentCrm implements Crm {
 		if ( ! isset( $result->value['all_tags'] ) || ! is_array( $result->value['all_tags'] ) ) {
 			return self::unexpected();
 		}
-		$this->tags = array();
+		$tags = array();
 		foreach ( $result->value['all_tags'] as $tag ) {
 			if ( isset( $tag['id'], $tag['slug'] ) ) {
 				// Ids are strings in all_tags (09) and integers everywhere else; send integers (56).
-				$this->tags[ (string) $tag['slug'] ] = array( (int) $tag['id'], (string) ( $tag['title'] ?? $tag['slug'] ) );
+				$tags[ (string) $tag['slug'] ] = array( (int) $tag['id'], (string) ( $tag['title'] ?? $tag['slug'] ) );
 			}
 		}
-		return Result::ok();
+		return $tags;
 	}
 
 	/**
-	 * Fetches the custom field definitions once.
+	 * The custom field definitions (17).
 	 *
-	 * @return Result
+	 * @return array<string, array{0: string, 1: string}>|Result Slug => [label, type], or why not.
 	 */
-	private function load_custom_fields() {
-		if ( null !== $this->custom_fields ) {
-			return Result::ok();
-		}
+	private function fetch_custom_fields() {
 		$result = $this->request( 'GET', '/custom-fields/contacts' );
 		if ( ! $result->is_ok() ) {
 			return $result;
@@ -466,13 +572,24 @@ final class FluentCrm implements Crm {
 		if ( ! isset( $result->value['fields'] ) || ! is_array( $result->value['fields'] ) ) {
 			return self::unexpected();
 		}
-		$this->custom_fields = array();
+		$fields = array();
 		foreach ( $result->value['fields'] as $field ) {
 			if ( isset( $field['slug'] ) ) {
-				$this->custom_fields[ (string) $field['slug'] ] = array( (string) ( $field['label'] ?? $field['slug'] ), (string) ( $field['type'] ?? '' ) );
+				$fields[ (string) $field['slug'] ] = array( (string) ( $field['label'] ?? $field['slug'] ), (string) ( $field['type'] ?? '' ) );
 			}
 		}
-		return Result::ok();
+		return $fields;
+	}
+
+	/**
+	 * Forgets the cached lists of a FluentCRM site (its tags or fields were replaced wholesale).
+	 *
+	 * @param string $site The FluentCRM site's address.
+	 */
+	public static function forget_lists( $site ) {
+		foreach ( array( 'tags', 'custom_fields' ) as $list ) {
+			delete_transient( self::LIST_CACHE . $list . '_' . md5( untrailingslashit( $site ) ) );
+		}
 	}
 
 	/**
@@ -494,7 +611,11 @@ final class FluentCrm implements Crm {
 				$body[ $key ] = $value;
 				continue;
 			}
-			$loaded = $this->load_custom_fields();
+			$loaded = $this->load_list( 'custom_fields' );
+			if ( $loaded->is_ok() && ! isset( $this->custom_fields[ $key ] ) ) {
+				// A field the cached definitions lack may be new: ask FluentCRM before refusing.
+				$loaded = $this->load_list( 'custom_fields', true );
+			}
 			if ( ! $loaded->is_ok() ) {
 				return $loaded;
 			}

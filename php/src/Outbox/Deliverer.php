@@ -9,6 +9,7 @@ namespace TagBridge\Outbox;
 
 use TagBridge\Crm\Crm;
 use TagBridge\Crm\Result;
+use TagBridge\Crm\Upserts;
 use TagBridge\Engine\Engine;
 use TagBridge\Log\Logger;
 
@@ -18,7 +19,9 @@ defined( 'ABSPATH' ) || exit;
  * Rows → engine (coalesce) → CRM calls → rows deleted, rescheduled (engine's schedule) or parked.
  *
  * Idempotent by construction: the contact is looked up by email before it is created (so a create
- * that timed out after succeeding is found, not repeated), its id is stored the moment it is known,
+ * that timed out after succeeding is found, not repeated) — or, with a CRM that upserts by email,
+ * not looked up at all, since a repeated upsert finds what the first one made — its id is stored
+ * the moment it is known,
  * and a retry re-sends the net state of every row still pending — never an older state over a
  * newer one, because a user's rows are only delivered together and in order.
  */
@@ -221,7 +224,8 @@ final class Deliverer {
 		}
 		$key     = self::CONTACT_META . $crm->id();
 		$contact = (string) get_user_meta( $user_id, $key, true );
-		if ( '' === $contact ) {
+		$upsert  = $crm instanceof Upserts;
+		if ( '' === $contact && ! $upsert ) {
 			$found = $this->call( $user_id, 'find_contact', array( $user->user_email ) );
 			if ( $found->is_ok() ) {
 				$contact = (string) $found->value;
@@ -230,7 +234,7 @@ final class Deliverer {
 				return array( $found, null );
 			}
 		}
-		$delivery = $this->engine->coalesce( $changes, '' !== $contact, $crm->supports_combined_update() );
+		$delivery = $this->engine->coalesce( $changes, '' !== $contact, $crm->supports_combined_update(), $upsert );
 		foreach ( $delivery['calls'] as $call ) {
 			$result = $this->make_call( $user_id, $user->user_email, $contact, $call );
 			if ( ! $result->is_ok() ) {
@@ -240,7 +244,7 @@ final class Deliverer {
 				}
 				return array( $result, $delivery );
 			}
-			if ( 'create' === $call['op'] ) {
+			if ( 'create' === $call['op'] || 'upsert' === $call['op'] ) {
 				$contact = (string) $result->value;
 				update_user_meta( $user_id, $key, $contact );
 			}
@@ -255,7 +259,7 @@ final class Deliverer {
 	 * @param string $email   User's email.
 	 * @param string $contact Contact id ('' before the create).
 	 * @param array  $call    Call from the engine.
-	 * @return Result For a create, the contact id.
+	 * @return Result For a create or an upsert, the contact id.
 	 */
 	private function make_call( $user_id, $email, $contact, array $call ) {
 		switch ( $call['op'] ) {
@@ -271,6 +275,8 @@ final class Deliverer {
 					return $update->is_ok() ? Result::ok( (string) $found->value ) : $update;
 				}
 				return $result;
+			case 'upsert':
+				return $this->call( $user_id, 'upsert_contact', array( $email, $call['fields'], $call['apply_tags'] ) );
 			case 'update':
 				return $this->call( $user_id, 'update_contact', array( $contact, $call['fields'] ) );
 			case 'apply':

@@ -24,11 +24,15 @@ final class FluentCrmReplay {
 		return 'http://127.0.0.1:' . ( getenv( 'TB_FLUENT_PORT' ) ? getenv( 'TB_FLUENT_PORT' ) : '8133' );
 	}
 
-	/** Makes sure the server runs and starts from the recorded site's state. */
+	/**
+	 * Makes sure the server runs and starts from the recorded site's state; the adapter's cached
+	 * lists of it go too, so each test sees its own tag and field fetches.
+	 */
 	public static function reset(): ReplayState {
 		self::start();
 		$state = ReplayState::from_env();
 		$state->reset();
+		\TagBridge\Crm\FluentCrm::forget_lists( self::url() );
 		return $state;
 	}
 
