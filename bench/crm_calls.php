@@ -20,6 +20,9 @@ use TagBridge\Outbox\TagListener;
 use TagBridge\Plugin;
 use TagBridge\Tests\FluentCrm\ReplayState;
 
+// The one-request path is opt-in (it may re-subscribe an unsubscribed contact; see FluentCrm::may_upsert()).
+add_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
+
 $site = getenv( 'TB_SITE_DIR' );
 if ( ! $site || ! is_readable( $site . '/wp-load.php' ) ) {
 	fwrite( STDERR, "TB_SITE_DIR must name a test bed site\n" );

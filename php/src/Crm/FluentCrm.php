@@ -269,6 +269,24 @@ final class FluentCrm implements Crm, Upserts {
 	}
 
 	/**
+	 * Off unless the site owner opts in: FluentCRM requires `status` on create (23), so the upsert
+	 * sends `subscribed`, and the recordings do not show whether that re-subscribes an existing
+	 * contact who had unsubscribed (22 updates an already subscribed one). Consent must never be
+	 * overwritten by a registration, so by default a first delivery looks the contact up first.
+	 *
+	 * @return bool
+	 */
+	public function may_upsert() {
+		/**
+		 * Filters whether FluentCRM deliveries of contacts without a known id are one upsert
+		 * (`POST /subscribers` with `__force_update`) instead of a lookup and a create.
+		 *
+		 * @param bool $upsert Default false.
+		 */
+		return (bool) apply_filters( 'tagbridge_fluentcrm_upsert', false );
+	}
+
+	/**
 	 * The body that creates a contact: checked email, `status` (required on create, 23), fields.
 	 *
 	 * @param mixed $email  Email address.

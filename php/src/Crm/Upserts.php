@@ -27,4 +27,12 @@ interface Upserts {
 	 * @return Result Value: the contact id.
 	 */
 	public function upsert_contact( $email, array $fields, array $apply_tags );
+
+	/**
+	 * Whether the outbox should upsert with this connection (an adapter may be able to and still
+	 * not be allowed to, e.g. when an upsert could change a contact's subscription status).
+	 *
+	 * @return bool
+	 */
+	public function may_upsert();
 }

@@ -224,7 +224,7 @@ final class Deliverer {
 		}
 		$key     = self::CONTACT_META . $crm->id();
 		$contact = (string) get_user_meta( $user_id, $key, true );
-		$upsert  = $crm instanceof Upserts;
+		$upsert  = $crm instanceof Upserts && $crm->may_upsert();
 		if ( '' === $contact && ! $upsert ) {
 			$found = $this->call( $user_id, 'find_contact', array( $user->user_email ) );
 			if ( $found->is_ok() ) {

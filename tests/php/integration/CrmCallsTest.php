@@ -23,6 +23,12 @@ final class CrmCallsTest extends TestCase {
 	protected function setUp(): void {
 		parent::setUp();
 		$this->replay = FluentCrmReplay::reset();
+		add_filter( 'tagbridge_fluentcrm_upsert', '__return_true' ); // The site owner opted in.
+	}
+
+	protected function tearDown(): void {
+		remove_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
+		parent::tearDown();
 	}
 
 	private function crm(): FluentCrm {
@@ -79,7 +85,7 @@ final class CrmCallsTest extends TestCase {
 		$body = $sent[0]['json'];
 		$this->assertSame( 'yes', $body['__force_update'] );
 		$this->assertSame( array( 1, 2 ), $body['tags'], 'tags by id, never by name' );
-		$this->assertSame( array( 'plan' => 'Team', 'interests' => array( 'php', 'rust' ) ), $body['custom_values'] );
+		$this->assertSame( array( 'interests' => array( 'php', 'rust' ), 'plan' => 'Team' ), $body['custom_values'], 'merged, keys in order' );
 		$this->assertSame( 'subscribed', $body['status'] );
 		$this->assertSame( get_userdata( $id )->user_email, $body['email'] );
 
@@ -89,6 +95,17 @@ final class CrmCallsTest extends TestCase {
 		$this->assertSame( array( 'member', 'vip' ), $read->value['tags'] );
 		$this->assertSame( 'Team', $read->value['fields']['plan'] );
 		$this->assertSame( array(), Plugin::instance()->outbox->pending_rows( $id ) );
+	}
+
+	public function test_without_the_opt_in_a_new_contact_is_looked_up_first_and_never_upserted(): void {
+		remove_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
+		$this->warm_cache();
+		[ , $outcome, $sent ] = $this->deliver( array( array( 'apply_tags' => array( 'member' ) ) ) );
+		$this->assertSame( 'delivered', $outcome['outcome'], wp_json_encode( $outcome ) );
+		$this->assertSame( 'GET /subscribers/0', self::shape( $sent )[0], 'looked up by email first' );
+		foreach ( $sent as $r ) {
+			$this->assertArrayNotHasKey( '__force_update', (array) ( $r['json'] ?? array() ), 'no upsert without the opt-in' );
+		}
 	}
 
 	public function test_removing_a_tag_as_well_takes_a_second_request_and_an_existing_contact_is_updated_in_place(): void {
