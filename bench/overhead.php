@@ -170,7 +170,11 @@ foreach ( $opcache as $cache ) {
 	}
 }
 unlink( WPMU_PLUGIN_DIR . '/tagbridge-bench-overhead.php' );
-array_map( 'unlink', glob( $cache_dir . '/*/*/*/*' ) ?: array() );
+$cached = new RecursiveIteratorIterator( new RecursiveDirectoryIterator( $cache_dir, FilesystemIterator::SKIP_DOTS ), RecursiveIteratorIterator::CHILD_FIRST );
+foreach ( $cached as $entry ) {
+	$entry->isDir() ? rmdir( $entry->getPathname() ) : unlink( $entry->getPathname() );
+}
+rmdir( $cache_dir );
 foreach ( get_users( array( 'search' => 'tbbench_*', 'search_columns' => array( 'user_login' ), 'fields' => 'ID' ) ) as $id ) {
 	wp_delete_user( (int) $id );
 }

@@ -23,6 +23,7 @@ if ( 'view' === $tb_bench_mode ) {
 	$_SERVER['SCRIPT_NAME']     = '/index.php';
 	$_SERVER['PHP_SELF']        = '/index.php';
 	$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+	$_SERVER['SERVER_NAME']     = '127.0.0.1';
 	$_COOKIE[ getenv( 'TB_BENCH_COOKIE_NAME' ) ] = getenv( 'TB_BENCH_COOKIE' );
 	define( 'WP_USE_THEMES', true );
 	// Kept until the end (the report reads its size), then thrown away.
