@@ -29,7 +29,7 @@ defined( 'ABSPATH' ) || exit;
 final class Installer {
 
 	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 5;
+	const DB_VERSION = 6;
 
 	/** Option holding the installed data layout version. */
 	const VERSION_OPTION = 'tagbridge_db_version';
@@ -61,6 +61,8 @@ final class Installer {
 		Secret::get();
 		dbDelta( Sites::schema() );
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
+		// Stored (autoloaded) even when empty: an absent option costs a query on every request.
+		add_option( Connection::OPTION, array(), '', true );
 		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
 	}
 

@@ -257,8 +257,15 @@ final class Plugin {
 		// Core hooks.
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
 		add_action( 'deleted_user', array( $plugin->tags, 'forget_user' ) );
-		add_action( 'rest_api_init', array( new SettingsController( $plugin->settings ), 'register_routes' ) );
-		add_action( 'rest_api_init', array( new ReconcileController( $plugin->reconcile ), 'register_routes' ) );
+		// REST controllers are built on rest_api_init only: other requests never load their files.
+		add_action(
+			'rest_api_init',
+			static function () use ( $plugin ) {
+				( new SettingsController( $plugin->settings ) )->register_routes();
+				( new ReconcileController( $plugin->reconcile ) )->register_routes();
+				( new ConnectionController() )->register_routes();
+			}
+		);
 
 		$plugin->reconcile->register();
 		$plugin->link_changes->register();
@@ -276,7 +283,6 @@ final class Plugin {
 			// An external CRM learns the site's tag changes through the outbox.
 			( new TagListener( $plugin->outbox ) )->register();
 		}
-		add_action( 'rest_api_init', array( new ConnectionController(), 'register_routes' ) );
 		$plugin->webhook_endpoint->register();
 		$plugin->webhook_runner->register();
 		if ( is_admin() ) {

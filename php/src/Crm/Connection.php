@@ -164,7 +164,8 @@ final class Connection {
 	 * @return bool
 	 */
 	public static function is_embedded() {
-		return 'embedded' === self::get()['type'];
+		// Runs on every request (boot): the autoloaded option only, never the secret's.
+		return 'embedded' === self::type( self::stored() );
 	}
 
 	/**

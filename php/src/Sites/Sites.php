@@ -71,7 +71,13 @@ final class Sites {
 		$this->sync->register();
 		$this->handover->register();
 		$this->initial->register();
-		add_action( 'rest_api_init', array( new SitesController( $this ), 'register_routes' ) );
+		// Built on rest_api_init only: other requests never load the controller's file.
+		add_action(
+			'rest_api_init',
+			function () {
+				( new SitesController( $this ) )->register_routes();
+			}
+		);
 		if ( is_admin() ) {
 			( new SitesPage( $this ) )->register();
 		}

@@ -27,39 +27,39 @@ defined( 'ABSPATH' ) || exit;
 final class UltimateMember {
 
 	/**
-	 * UM settings.
+	 * UM settings (built by register() when UM is active, like every piece below).
 	 *
-	 * @var Options
+	 * @var Options|null
 	 */
 	public $options;
 
 	/**
 	 * Defer until activation.
 	 *
-	 * @var Deferral
+	 * @var Deferral|null
 	 */
 	public $deferral;
 
 	/**
 	 * Profile pull.
 	 *
-	 * @var ProfilePull
+	 * @var ProfilePull|null
 	 */
 	public $pull;
 
 	/**
 	 * Webhook users (for the webhook endpoint).
 	 *
-	 * @var WebhookUsers
+	 * @var WebhookUsers|null
 	 */
 	public $webhook_users;
 
 	/**
-	 * Pieces registered with WordPress.
+	 * What the pieces are built from: settings, sync, outbox, pull applier, notices.
 	 *
-	 * @var object[]
+	 * @var array{0: SettingsStore, 1: RoleTagSync, 2: Outbox, 3: FieldPull, 4: Notices}
 	 */
-	private $parts;
+	private $services;
 
 	/**
 	 * Whether register() ran.
@@ -69,7 +69,8 @@ final class UltimateMember {
 	private $registered = false;
 
 	/**
-	 * Builds the pieces.
+	 * Keeps what the pieces need; they are built only when UM is active, so a site without UM
+	 * loads none of their files.
 	 *
 	 * @param SettingsStore $settings Settings store.
 	 * @param RoleTagSync   $sync     Roles ↔ tags flow.
@@ -78,21 +79,7 @@ final class UltimateMember {
 	 * @param Notices       $notices  Admin notices.
 	 */
 	public function __construct( SettingsStore $settings, RoleTagSync $sync, Outbox $outbox, FieldPull $pull, Notices $notices ) {
-		$this->options       = new Options();
-		$this->deferral      = new Deferral( $this->options, $outbox, $sync );
-		$this->pull          = new ProfilePull( $this->options, $pull );
-		$this->webhook_users = new WebhookUsers();
-		$this->parts         = array(
-			$this->deferral,
-			$this->pull,
-			new RegistrationTags( $this->deferral, $sync, $notices ),
-			new DeactivationTag( $this->options ),
-			new DefaultRole(),
-			new ProfileCompleteness( $this->options, $sync ),
-			new RoleBox( $settings, $this->options, $notices ),
-			new SettingsPage( $this->options ),
-			$this->webhook_users,
-		);
+		$this->services = array( $settings, $sync, $outbox, $pull, $notices );
 	}
 
 	/**
@@ -112,10 +99,34 @@ final class UltimateMember {
 	public function register() {
 		if ( ! $this->registered && self::is_active() ) {
 			$this->registered = true;
-			foreach ( $this->parts as $part ) {
+			foreach ( $this->build() as $part ) {
 				$part->register();
 			}
 		}
 		return $this->registered;
+	}
+
+	/**
+	 * Builds the pieces.
+	 *
+	 * @return object[] The pieces to register with WordPress.
+	 */
+	private function build() {
+		list( $settings, $sync, $outbox, $pull, $notices ) = $this->services;
+		$this->options       = new Options();
+		$this->deferral      = new Deferral( $this->options, $outbox, $sync );
+		$this->pull          = new ProfilePull( $this->options, $pull );
+		$this->webhook_users = new WebhookUsers();
+		return array(
+			$this->deferral,
+			$this->pull,
+			new RegistrationTags( $this->deferral, $sync, $notices ),
+			new DeactivationTag( $this->options ),
+			new DefaultRole(),
+			new ProfileCompleteness( $this->options, $sync ),
+			new RoleBox( $settings, $this->options, $notices ),
+			new SettingsPage( $this->options ),
+			$this->webhook_users,
+		);
 	}
 }
