@@ -114,4 +114,41 @@ final class UltimateMemberPullTest extends TestCase {
 		$this->assertSame( 'Jane', get_user_meta( $id, 'first_name', true ) );
 		$this->assertFalse( $plugin->ultimate_member->pull->profile_opened( $id ), 'not retried within the window' );
 	}
+
+	/**
+	 * A slow CRM (a real HTTP server that answers after 10 s) never holds the profile page for more
+	 * than the pull's bound (2 s): the page is served from local data, and the CRM is not asked
+	 * again within the freshness window. The bound is asserted with a wide margin (6 s against a
+	 * 10 s server), so machine load cannot make it flaky.
+	 */
+	public function test_a_slow_crm_never_holds_the_profile_and_is_not_asked_again_in_the_window(): void {
+		$port   = (int) ( getenv( 'TB_SLOW_CRM_PORT' ) ?: 8097 );
+		$count  = sys_get_temp_dir() . "/tagbridge-slow-crm-{$port}.count";
+		$server = proc_open( array( PHP_BINARY, '-S', "127.0.0.1:{$port}", dirname( __DIR__ ) . '/support/slow-crm.php' ), array( 1 => array( 'file', '/dev/null', 'w' ), 2 => array( 'file', '/dev/null', 'w' ) ), $pipes );
+		$saved  = array( get_option( 'tagbridge_connection' ), get_option( 'tagbridge_connection_secret' ) );
+		try {
+			@unlink( $count ); // phpcs:ignore WordPress.PHP.NoSilencedErrors -- may not exist.
+			for ( $i = 0; $i < 50 && ! @fsockopen( '127.0.0.1', $port ); $i++ ) { // phpcs:ignore WordPress.PHP.NoSilencedErrors -- polling until it listens.
+				usleep( 100000 );
+			}
+			$this->assertTrue( \TagBridge\Crm\Connection::save( array( 'type' => 'fluentcrm', 'url' => "http://127.0.0.1:{$port}", 'username' => 'admin', 'password' => 'abcd efgh ijkl mnop qrst uvwx' ) ) );
+			$id = $this->create_user( 'subscriber', array( 'first_name' => 'Local' ) );
+			update_user_meta( $id, \TagBridge\Outbox\Deliverer::CONTACT_META . 'fluentcrm', '7' );
+
+			$started = microtime( true );
+			do_action( 'um_access_profile', $id );
+			$took = microtime( true ) - $started;
+			$this->assertLessThan( 6.0, $took, 'the page waited for the slow CRM' );
+			$this->assertSame( 'Local', get_user_meta( $id, 'first_name', true ), 'served from local data' );
+			$this->assertSame( 1, strlen( (string) file_get_contents( $count ) ), 'the CRM was asked once' );
+
+			do_action( 'um_access_profile', $id );
+			$this->assertSame( 1, strlen( (string) file_get_contents( $count ) ), 'not asked again within the window' );
+		} finally {
+			update_option( 'tagbridge_connection', $saved[0] );
+			false === $saved[1] ? delete_option( 'tagbridge_connection_secret' ) : update_option( 'tagbridge_connection_secret', $saved[1], false );
+			proc_terminate( $server );
+			proc_close( $server );
+		}
+	}
 }
