@@ -36,7 +36,7 @@ namespace {
 	 * @param string $version A key that changes whenever the settings or the site's roles change.
 	 * @param array|string $settings The `tagbridge_settings` option, as an array or JSON text.
 	 * @param array $site `['roles' => wp_roles()->roles, 'fallback_role' => get_option('default_role')]`.
-	 * @return array{version: string, role_links: int, fields: int, protected_roles: list<string>, fallback_role: ?string, warnings: list<string>}
+	 * @return array{version: string, role_links: int, fields: int, protected_roles: list<string>, protected_capabilities: list<string>, fallback_role: ?string, warnings: list<string>}
 	 * @throws \TagBridge\Ext\SettingsException when an entry is invalid; the message starts with its path.
 	 * @throws \TagBridge\Ext\InputException when `$settings` or `$site` is not plain data.
 	 */

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// @param string $version A key that changes whenever the settings or the site's roles change.
 /// @param array|string $settings The `tagbridge_settings` option, as an array or JSON text.
 /// @param array $site `['roles' => wp_roles()->roles, 'fallback_role' => get_option('default_role')]`.
-/// @return array{version: string, role_links: int, fields: int, protected_roles: list<string>, fallback_role: ?string, warnings: list<string>}
+/// @return array{version: string, role_links: int, fields: int, protected_roles: list<string>, protected_capabilities: list<string>, fallback_role: ?string, warnings: list<string>}
 /// @throws \TagBridge\Ext\SettingsException when an entry is invalid; the message starts with its path.
 /// @throws \TagBridge\Ext\InputException when `$settings` or `$site` is not plain data.
 #[php_function]
@@ -40,6 +40,7 @@ fn compile(version: String, settings: &Zval, site: &Zval) -> Result<Value, Error
         "role_links": compiled.role_links.len(),
         "fields": compiled.fields.len(),
         "protected_roles": compiled.protected_roles,
+        "protected_capabilities": compiled.protected_capabilities,
         "fallback_role": compiled.fallback_role,
         "warnings": compiled.warnings,
     });

@@ -26,9 +26,6 @@ final class UserImporter {
 	/** Username strategies and their labels' keys. */
 	const USERNAMES = array( 'email', 'local', 'first_last' );
 
-	/** Capabilities that make a user protected even without a protected role. */
-	const PROTECTED_CAPS = array( 'manage_options', 'promote_users', 'edit_users', 'create_users', 'delete_users' );
-
 	/**
 	 * Settings (their compiled form names the protected roles).
 	 *
@@ -102,10 +99,11 @@ final class UserImporter {
 		if ( is_super_admin( $user->ID ) || in_array( 'administrator', $user->roles, true ) ) {
 			return true;
 		}
-		if ( array_intersect( $user->roles, $this->protected_roles() ) ) {
+		list( $roles, $caps ) = $this->protection();
+		if ( array_intersect( $user->roles, $roles ) ) {
 			return true;
 		}
-		foreach ( self::PROTECTED_CAPS as $cap ) {
+		foreach ( $caps as $cap ) {
 			if ( $user->has_cap( $cap ) ) {
 				return true;
 			}
@@ -124,8 +122,9 @@ final class UserImporter {
 			/* translators: %s: role slug */
 			return new WP_Error( 'tagbridge_role_refused', sprintf( __( 'Role %s does not exist on this site.', 'tagbridge' ), $role ), array( 'status' => 403 ) );
 		}
-		$caps = array_keys( array_filter( (array) get_role( $role )->capabilities ) );
-		if ( 'administrator' === $role || in_array( $role, $this->protected_roles(), true ) || array_intersect( $caps, self::PROTECTED_CAPS ) ) {
+		list( $roles, $protected_caps ) = $this->protection();
+		$caps                           = array_keys( array_filter( (array) get_role( $role )->capabilities ) );
+		if ( 'administrator' === $role || in_array( $role, $roles, true ) || array_intersect( $caps, $protected_caps ) ) {
 			/* translators: %s: role slug */
 			return new WP_Error( 'tagbridge_role_refused', sprintf( __( 'Role %s is protected: a webhook cannot give it.', 'tagbridge' ), $role ), array( 'status' => 403 ) );
 		}
@@ -133,14 +132,18 @@ final class UserImporter {
 	}
 
 	/**
-	 * Roles the compiled settings call protected (every role holding a protected capability).
+	 * The protected roles and capabilities of the compiled settings — the same ones the roles ↔
+	 * tags engine uses (`protection.capabilities`, by default the extension's list).
 	 *
-	 * @return string[]
+	 * @return array{0: string[], 1: string[]}
 	 */
-	private function protected_roles() {
+	private function protection() {
 		$summary = $this->settings->summary();
-		// Settings that cannot compile protect every role: refusing is the safe side.
-		return is_wp_error( $summary ) ? array_keys( wp_roles()->roles ) : (array) $summary['protected_roles'];
+		if ( is_wp_error( $summary ) ) {
+			// Settings that cannot compile protect every role: refusing is the safe side.
+			return array( array_keys( wp_roles()->roles ), array( 'manage_options', 'promote_users', 'edit_users' ) );
+		}
+		return array( (array) $summary['protected_roles'], (array) $summary['protected_capabilities'] );
 	}
 
 	/**

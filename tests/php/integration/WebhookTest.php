@@ -226,6 +226,20 @@ final class WebhookTest extends TestCase {
 		$this->assertSame( 0, $rows, 'nothing queued back to the CRM' );
 	}
 
+	public function test_protection_follows_the_settings_capability_list(): void {
+		$settings               = tagbridge_get_settings();
+		$settings['protection'] = array( 'capabilities' => array( 'manage_options', 'tb_guarded' ) );
+		$this->assertTrue( tagbridge_update_settings( $settings ) );
+		$guarded = $this->create_user( 'subscriber', array( 'first_name' => 'Guarded' ) );
+		get_userdata( $guarded )->add_cap( 'tb_guarded' ); // Not in any built-in list: only the settings name it.
+		$old = get_userdata( $guarded )->user_email;
+		$row = $this->accepted( array( 'action' => 'add', 'contact_id' => (string) $guarded, 'email' => $this->email( 'guarded' ), 'first_name' => 'Mallory' ) );
+		$this->assertContains( 'protected_user', $row['result']['notes'] );
+		clean_user_cache( $guarded );
+		$this->assertSame( $old, get_userdata( $guarded )->user_email );
+		$this->assertSame( 'Guarded', get_userdata( $guarded )->first_name );
+	}
+
 	public function test_send_notification_matrix(): void {
 		$omitted = $this->email( 'omit' );
 		$off     = $this->email( 'off' );

@@ -53,6 +53,8 @@ final class BindingTest extends TestCase {
 		$this->assertSame( $version, $summary['version'] );
 		$this->assertSame( 1, $summary['role_links'] );
 		$this->assertSame( array( 'administrator' ), $summary['protected_roles'] );
+		$this->assertContains( 'manage_options', $summary['protected_capabilities'] );
+		$this->assertContains( 'promote_users', $summary['protected_capabilities'] );
 		$this->assertSame( 'subscriber', $summary['fallback_role'] );
 		$this->assertTrue( tagbridge_settings_is_compiled( $version ) );
 	}
