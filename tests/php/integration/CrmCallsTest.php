@@ -133,6 +133,45 @@ final class CrmCallsTest extends TestCase {
 		$this->assertCount( 1, $this->replay->read()['subscribers'] );
 	}
 
+	/**
+	 * The CRM down (nothing listens on its address: connection refused), then up: every change
+	 * queued meanwhile reaches FluentCRM once, coalesced, with the last value of each field and the
+	 * net tag changes, in the lookup-first default mode as well.
+	 */
+	public function test_a_crm_down_then_up_loses_nothing(): void {
+		remove_filter( 'tagbridge_fluentcrm_upsert', '__return_true' ); // The default, careful mode.
+		$this->warm_cache();
+		$plugin = Plugin::instance();
+		$id     = $this->create_user( 'subscriber', array( 'user_email' => 'tb_down_' . strtolower( wp_generate_password( 6, false ) ) . '@example.test' ) );
+		$plugin->outbox->discard( $id );
+		$down   = new Deliverer( static fn() => new FluentCrm( 'http://127.0.0.1:9', 'admin', ReplayState::USERS['admin']['app_password'] ), $plugin->outbox, $plugin->engine, $plugin->log );
+		$up     = new Deliverer( fn() => $this->crm(), $plugin->outbox, $plugin->engine, $plugin->log );
+		$before = count( $this->replay->requests() );
+
+		$changes = 0;
+		for ( $n = 1; $n <= 5; $n++ ) {
+			$plugin->outbox->enqueue( $id, array( 'fields' => array( 'first_name' => "Jane {$n}", 'plan' => 1 === $n % 2 ? 'Team' : 'Pro' ) ) );
+			++$changes;
+			$outcome = $down->deliver( $id, time() + $n * HOUR_IN_SECONDS );
+			$this->assertNotSame( 'delivered', $outcome['outcome'], 'nothing can be delivered while the CRM is down' );
+		}
+		$plugin->outbox->enqueue( $id, array( 'apply_tags' => array( 'member', 'vip' ) ) );
+		$plugin->outbox->enqueue( $id, array( 'remove_tags' => array( 'vip' ) ) );
+		$changes += 2;
+		$this->assertCount( $changes, $plugin->outbox->pending_rows( $id ), 'every change kept' );
+		$this->assertSame( $before, count( $this->replay->requests() ), 'the CRM heard nothing' );
+
+		$outcome = $up->deliver( $id, time() + DAY_IN_SECONDS );
+		$this->assertSame( 'delivered', $outcome['outcome'], wp_json_encode( $outcome ) );
+		$this->assertSame( array(), $plugin->outbox->pending_rows( $id ) );
+		$contacts = $this->replay->read()['subscribers'];
+		$this->assertCount( 1, $contacts, 'one contact' );
+		$contact = $this->crm()->get_contact( (string) get_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm', true ) );
+		$this->assertSame( 'Jane 5', $contact->value['fields']['first_name'] ?? null, 'the last value of each field' );
+		$this->assertSame( 'Team', $contact->value['fields']['plan'] ?? null );
+		$this->assertSame( array( 'member' ), $contact->value['tags'], 'applied, and the applied-then-removed tag never sent' );
+	}
+
 	public function test_a_retried_upsert_finds_what_the_first_one_made(): void {
 		$this->warm_cache();
 		$email = 'tb_calls_' . strtolower( wp_generate_password( 6, false ) ) . '@example.test';
