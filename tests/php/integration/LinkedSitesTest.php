@@ -100,6 +100,38 @@ final class LinkedSitesTest extends TestCase {
 		$this->assertSame( '', $b['last_name'], 'B accepts first_name only' );
 	}
 
+	public function test_initial_sync_sends_existing_users_with_progress_and_stops_when_done(): void {
+		global $wpdb;
+		$plugin = Plugin::instance();
+		// Users who existed before the sites were linked: what their creation queued is dropped.
+		$first  = $this->create_user( 'subscriber', array( 'first_name' => 'Early' ) );
+		$second = $this->create_user( 'subscriber', array( 'first_name' => 'Bird' ) );
+		$this->assertNotWPError( tagbridge_apply_tags( $second, array( 'Course' ) ) );
+		$plugin->sites->sync->flush();
+		$wpdb->query( 'DELETE FROM ' . \TagBridge\Sites\SiteQueue::table() ); // phpcs:ignore
+		$this->assertFalse( self::b_user( get_userdata( $first )->user_email )['exists'] );
+
+		$job = $plugin->sites->initial->start( self::$link );
+		$this->assertSame( 'running', $job['status'] );
+		$this->assertSame( 0, $job['processed'] );
+		$this->assertGreaterThanOrEqual( 2, $job['total'] );
+		for ( $i = 0; $i < 100 && 'running' === $job['status']; $i++ ) {
+			$job = $plugin->sites->initial->step( self::$link );
+		}
+		$this->assertSame( 'done', $job['status'] );
+		$this->assertSame( $job['total'], $job['processed'], 'every user visited' );
+		$this->assertGreaterThanOrEqual( 2, $job['queued'] );
+		$this->assertSame( $job, $plugin->sites->initial->step( self::$link ), 'a finished job stays finished' );
+		$this->assertSame( 0, $this->deliver()['failed'] );
+
+		$early = self::b_user( get_userdata( $first )->user_email );
+		$bird  = self::b_user( get_userdata( $second )->user_email );
+		$this->assertTrue( $early['exists'] );
+		$this->assertSame( 'Early', $early['first_name'] );
+		$this->assertContains( 'Course', $bird['tags'] );
+		$this->assertContains( 'course_member', $bird['roles'] );
+	}
+
 	public function test_password_hash_lets_the_user_log_in_on_b_with_as_password(): void {
 		$id    = $this->create_user( 'subscriber', array( 'user_pass' => 'Sales-site pass 42!' ) );
 		$email = get_userdata( $id )->user_email;
