@@ -10,12 +10,12 @@ namespace TagBridge;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Roles\LinkChanges;
 use TagBridge\Crm\Connection;
+use TagBridge\Security\SeenOnce;
 use TagBridge\Settings\SettingsStore;
 use TagBridge\Tags\TagStore;
 use TagBridge\Crm\EmbeddedCrm;
 use TagBridge\Log\Logger;
 use TagBridge\Outbox\Outbox;
-use TagBridge\Webhook\Authenticator;
 use TagBridge\Webhook\Queue;
 use TagBridge\Webhook\Secret;
 use TagBridge\Webhook\UserImporter;
@@ -29,7 +29,7 @@ defined( 'ABSPATH' ) || exit;
 final class Installer {
 
 	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 6;
+	const DB_VERSION = 7;
 
 	/** Option holding the installed data layout version. */
 	const VERSION_OPTION = 'tagbridge_db_version';
@@ -57,7 +57,7 @@ final class Installer {
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 		dbDelta( TagStore::schema() );
 		dbDelta( array_merge( Outbox::schema(), EmbeddedCrm::schema(), array( Logger::schema() ) ) );
-		dbDelta( array( Queue::schema(), Authenticator::schema() ) );
+		dbDelta( array( Queue::schema(), SeenOnce::schema() ) );
 		Secret::get();
 		dbDelta( Sites::schema() );
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
@@ -72,10 +72,10 @@ final class Installer {
 	public static function uninstall() {
 		global $wpdb;
 		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
-		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table(), \TagBridge\Sites\SiteQueue::table(), \TagBridge\Sites\Signer::table() ) as $table ) {
+		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table(), \TagBridge\Sites\SiteQueue::table(), SeenOnce::table() ) as $table ) {
 			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		}
-		foreach ( array( Queue::table(), Authenticator::table() ) as $table ) {
+		foreach ( array( Queue::table() ) as $table ) {
 			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
 		}
 		foreach ( array( Secret::OPTION, UserImporter::OPTION, 'tagbridge_webhook_runner_beat' ) as $option ) {

@@ -2,7 +2,7 @@
 /**
  * Signed, timestamped requests between linked sites: HMAC-SHA256 with the pair's secret over the
  * link id, timestamp, a random nonce and the body; checked in constant time; a nonce is accepted
- * once (table `{prefix}tagbridge_site_nonces`), and a timestamp only within the window, so a
+ * once (table `{prefix}tagbridge_seen_once`, shared with the webhooks), and a timestamp only within the window, so a
  * replayed request is refused. Sign-on tokens use the same nonce table for their one-time use.
  *
  * @package TagBridge
@@ -10,6 +10,7 @@
 
 namespace TagBridge\Sites;
 
+use TagBridge\Security\SeenOnce;
 use WP_Error;
 
 defined( 'ABSPATH' ) || exit;
@@ -36,32 +37,6 @@ final class Signer {
 	 */
 	public function __construct( Links $links ) {
 		$this->links = $links;
-	}
-
-	/**
-	 * Nonce table.
-	 *
-	 * @return string
-	 */
-	public static function table() {
-		global $wpdb;
-		return $wpdb->prefix . 'tagbridge_site_nonces';
-	}
-
-	/**
-	 * CREATE TABLE for dbDelta.
-	 *
-	 * @return string
-	 */
-	public static function schema() {
-		global $wpdb;
-		$table = self::table();
-		return "CREATE TABLE {$table} (
-  nonce char(64) NOT NULL,
-  seen_at bigint(20) unsigned NOT NULL,
-  PRIMARY KEY  (nonce),
-  KEY seen_at (seen_at)
-) {$wpdb->get_charset_collate()};";
 	}
 
 	/**
@@ -135,10 +110,7 @@ final class Signer {
 	 * @return bool
 	 */
 	public function use_once( $value, $now ) {
-		global $wpdb;
-		$table = self::table();
-		$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE seen_at < %d", $now - 2 * self::WINDOW ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery
-		return 1 === (int) $wpdb->query( $wpdb->prepare( "INSERT IGNORE INTO {$table} (nonce, seen_at) VALUES (%s, %d)", hash( 'sha256', $value ), $now ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery
+		return SeenOnce::first_time( 'site', $value, $now, 2 * self::WINDOW );
 	}
 
 	/**

@@ -89,6 +89,6 @@ final class Sites {
 	 * @return string[]
 	 */
 	public static function schema() {
-		return array( SiteQueue::schema(), Signer::schema() );
+		return array( SiteQueue::schema() );
 	}
 }

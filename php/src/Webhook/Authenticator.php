@@ -9,6 +9,7 @@
 
 namespace TagBridge\Webhook;
 
+use TagBridge\Security\SeenOnce;
 use WP_Error;
 
 defined( 'ABSPATH' ) || exit;
@@ -20,32 +21,6 @@ final class Authenticator {
 
 	/** Seconds a signed request stays valid either side of now (clock skew included). */
 	const WINDOW = 300;
-
-	/**
-	 * Table of signatures seen within the window (replay protection shared by every PHP worker).
-	 *
-	 * @return string
-	 */
-	public static function table() {
-		global $wpdb;
-		return $wpdb->prefix . 'tagbridge_webhook_signatures';
-	}
-
-	/**
-	 * CREATE TABLE for dbDelta.
-	 *
-	 * @return string
-	 */
-	public static function schema() {
-		global $wpdb;
-		$table = self::table();
-		return "CREATE TABLE {$table} (
-  signature char(64) NOT NULL,
-  seen_at bigint(20) unsigned NOT NULL,
-  PRIMARY KEY  (signature),
-  KEY seen_at (seen_at)
-) {$wpdb->get_charset_collate()};";
-	}
 
 	/**
 	 * Checks the credentials of one request.
@@ -95,14 +70,7 @@ final class Authenticator {
 		if ( ! hash_equals( $expected, $given ) ) {
 			return self::refuse( 'tagbridge_signature_invalid', __( 'Wrong signature.', 'tagbridge' ), 403 );
 		}
-		global $wpdb;
-		// phpcs:disable WordPress.DB.DirectDatabaseQuery -- our own table; the INSERT is the atomic "first time seen" test.
-		$fresh = $wpdb->query( $wpdb->prepare( 'INSERT IGNORE INTO ' . self::table() . ' (signature, seen_at) VALUES (%s, %d)', $given, $now ) );
-		if ( 0 === wp_rand( 0, 49 ) ) {
-			$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE seen_at < %d', $now - 2 * self::WINDOW ) );
-		}
-		// phpcs:enable
-		if ( 1 !== $fresh ) {
+		if ( ! SeenOnce::first_time( 'webhook', $given, $now, 2 * self::WINDOW ) ) {
 			return self::refuse( 'tagbridge_signature_replayed', __( 'This signed request was already received.', 'tagbridge' ), 403 );
 		}
 		return true;
