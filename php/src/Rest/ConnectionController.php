@@ -33,12 +33,12 @@ final class ConnectionController {
 				array(
 					'methods'             => WP_REST_Server::READABLE,
 					'callback'            => array( $this, 'read' ),
-					'permission_callback' => array( $this, 'allowed' ),
+					'permission_callback' => array( SettingsController::class, 'allowed' ),
 				),
 				array(
 					'methods'             => WP_REST_Server::CREATABLE,
 					'callback'            => array( $this, 'write' ),
-					'permission_callback' => array( $this, 'allowed' ),
+					'permission_callback' => array( SettingsController::class, 'allowed' ),
 				),
 			)
 		);
@@ -48,18 +48,9 @@ final class ConnectionController {
 			array(
 				'methods'             => WP_REST_Server::CREATABLE,
 				'callback'            => array( $this, 'test' ),
-				'permission_callback' => array( $this, 'allowed' ),
+				'permission_callback' => array( SettingsController::class, 'allowed' ),
 			)
 		);
-	}
-
-	/**
-	 * Only administrators.
-	 *
-	 * @return bool
-	 */
-	public function allowed() {
-		return current_user_can( 'manage_options' );
 	}
 
 	/**

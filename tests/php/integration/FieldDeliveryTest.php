@@ -5,7 +5,6 @@
  * snapshot the next push is diffed against.
  */
 
-use TagBridge\Outbox\Outbox;
 use TagBridge\Plugin;
 use TagBridge\Tests\TestCase;
 
@@ -26,11 +25,6 @@ final class FieldDeliveryTest extends TestCase {
 		Plugin::instance()->fields->flush();
 	}
 
-	private function pending( int $user_id ): int {
-		global $wpdb;
-		return (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Outbox::table() . ' WHERE user_id = %d', $user_id ) );
-	}
-
 	/** What shutdown does: the field step (priority 5), then the outbox's delivery (priority 50). */
 	private function end_request(): void {
 		$plugin = Plugin::instance();
@@ -43,7 +37,7 @@ final class FieldDeliveryTest extends TestCase {
 		$id     = $this->create_user( 'subscriber', array( 'first_name' => 'Ada', 'last_name' => 'Lovelace' ) );
 		wp_update_user( array( 'ID' => $id, 'display_name' => 'Ada L.' ) ); // A second hook, same request.
 		$this->end_request();
-		$this->assertSame( 0, $this->pending( $id ), 'delivered' );
+		$this->assertSame( 0, $this->outbox_rows( $id ), 'delivered' );
 		$contact = $plugin->embedded_crm->get_contact( (string) $id );
 		$this->assertTrue( $contact->is_ok(), $contact->message );
 		$this->assertSame( 'Ada', $contact->value['fields']['first_name'] );
@@ -52,11 +46,11 @@ final class FieldDeliveryTest extends TestCase {
 
 		wp_update_user( array( 'ID' => $id, 'display_name' => 'Nothing mapped changed' ) );
 		$plugin->push_fields();
-		$this->assertSame( 0, $this->pending( $id ), 'no change, nothing queued' );
+		$this->assertSame( 0, $this->outbox_rows( $id ), 'no change, nothing queued' );
 
 		wp_update_user( array( 'ID' => $id, 'last_name' => 'King' ) );
 		$plugin->push_fields();
-		$this->assertSame( 1, $this->pending( $id ) );
+		$this->assertSame( 1, $this->outbox_rows( $id ) );
 		$plugin->runner->end_of_request();
 		$this->assertSame( 'King', $plugin->embedded_crm->get_contact( (string) $id )->value['fields']['last_name'] );
 	}
@@ -67,13 +61,13 @@ final class FieldDeliveryTest extends TestCase {
 		update_option( 'tagbridge_embedded_fault', array( 'mode' => 'down' ) );
 		try {
 			$this->end_request();
-			$this->assertSame( 1, $this->pending( $id ), 'kept in the outbox' );
+			$this->assertSame( 1, $this->outbox_rows( $id ), 'kept in the outbox' );
 			$this->assertSame( '', get_user_meta( $id, '_tagbridge_pushed_fields', true ), 'not acknowledged' );
 		} finally {
 			delete_option( 'tagbridge_embedded_fault' );
 		}
 		$plugin->runner->drain( 100, time() + DAY_IN_SECONDS, array( $id ) );
-		$this->assertSame( 0, $this->pending( $id ) );
+		$this->assertSame( 0, $this->outbox_rows( $id ) );
 		$this->assertSame( 'Grace', $plugin->embedded_crm->get_contact( (string) $id )->value['fields']['first_name'] );
 		$this->assertSame( array( 'first_name' => 'Grace' ), get_user_meta( $id, '_tagbridge_pushed_fields', true ) );
 	}

@@ -46,13 +46,6 @@ final class MembersTest extends TestCase {
 		);
 	}
 
-	private static function roles( int $id ): array {
-		clean_user_cache( $id );
-		$roles = get_userdata( $id )->roles;
-		sort( $roles );
-		return array_values( $roles );
-	}
-
 	public function test_box_is_added_through_the_3_2_19_hook_and_the_older_one(): void {
 		global $wp_meta_boxes;
 		require_once ABSPATH . 'wp-admin/includes/class-wp-screen.php';
@@ -159,7 +152,7 @@ final class MembersTest extends TestCase {
 
 		$this->assertNull( Plugin::instance()->settings->linked_tag( $slug ) );
 		$this->assertNotWPError( Plugin::instance()->settings->compiled() );
-		$this->assertSame( array( 'subscriber' ), self::roles( $only ) );
+		$this->assertSame( array( 'subscriber' ), self::roles_of( $only ) );
 		$this->assertSame( array( 'Doomed', 'Subscriber' ), tagbridge_get_tags( $only ), 'the default role\'s tag follows; the deleted role\'s tag stays in the CRM' );
 	}
 
@@ -183,7 +176,7 @@ final class MembersTest extends TestCase {
 		remove_action( 'profile_update', $members, 10 );
 		Plugin::instance()->roles->flush();
 
-		$this->assertSame( array( self::ROLE ), self::roles( $id ) );
+		$this->assertSame( array( self::ROLE ), self::roles_of( $id ) );
 		$this->assertSame( array( 'Gold' ), tagbridge_get_tags( $id ) );
 	}
 
@@ -205,7 +198,7 @@ final class MembersTest extends TestCase {
 		remove_action( 'user_register', $members, 5 );
 		Plugin::instance()->roles->flush();
 
-		$this->assertSame( array( self::ROLE ), self::roles( $id ) );
+		$this->assertSame( array( self::ROLE ), self::roles_of( $id ) );
 		$this->assertSame( array( 'Gold' ), tagbridge_get_tags( $id ), 'the default role never reached the CRM' );
 	}
 

@@ -28,11 +28,6 @@ final class OutboxHoldTest extends TestCase {
 		$this->delivered[] = array( (int) $user_id, $change );
 	}
 
-	private function rows( int $user_id ): int {
-		global $wpdb;
-		return (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Outbox::table() . ' WHERE user_id = %d', $user_id ) );
-	}
-
 	public function test_a_held_users_rows_wait_until_released_and_go_out_once(): void {
 		$plugin = Plugin::instance();
 		$outbox = $plugin->outbox;
@@ -48,7 +43,7 @@ final class OutboxHoldTest extends TestCase {
 		$this->assertGreaterThan( 0, $outbox->enqueue( $other, array( 'fields' => array( 'city' => 'Rome' ) ) ) );
 		$plugin->runner->end_of_request();
 		$this->assertSame( array( array( $other, array( 'fields' => array( 'city' => 'Rome' ), 'apply_tags' => array(), 'remove_tags' => array() ) ) ), $this->delivered );
-		$this->assertSame( 2, $this->rows( $held ), 'kept' );
+		$this->assertSame( 2, $this->outbox_rows( $held ), 'kept' );
 		$this->assertSame( array(), $outbox->due_users( time() + DAY_IN_SECONDS, 100, array( $held ) ) );
 		$plugin->runner->drain( 100, time() + DAY_IN_SECONDS );
 		$this->assertCount( 1, $this->delivered, 'the background runner skips the held user too' );
@@ -57,7 +52,7 @@ final class OutboxHoldTest extends TestCase {
 		$this->assertFalse( $outbox->is_held( $held ) );
 		$plugin->runner->end_of_request();
 		$this->assertSame( array( array( $held, array( 'fields' => array( 'city' => 'Paris' ), 'apply_tags' => array( 'Early' ), 'remove_tags' => array() ) ) ), array_slice( $this->delivered, 1 ) );
-		$this->assertSame( 0, $this->rows( $held ) );
+		$this->assertSame( 0, $this->outbox_rows( $held ) );
 	}
 
 	public function test_discard_deletes_the_rows_and_keeps_the_hold(): void {
@@ -68,7 +63,7 @@ final class OutboxHoldTest extends TestCase {
 		$outbox->enqueue( $id, array( 'fields' => array( 'city' => 'Oslo' ) ) );
 		$outbox->enqueue( $id, array( 'fields' => array( 'city' => 'Bergen' ) ) );
 		$this->assertSame( 2, $outbox->discard( $id ) );
-		$this->assertSame( 0, $this->rows( $id ) );
+		$this->assertSame( 0, $this->outbox_rows( $id ) );
 		$this->assertTrue( $outbox->is_held( $id ) );
 		$outbox->release( $id );
 		$plugin->runner->end_of_request();

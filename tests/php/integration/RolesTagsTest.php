@@ -29,19 +29,12 @@ final class RolesTagsTest extends TestCase {
 		);
 	}
 
-	private static function roles( int $id ): array {
-		clean_user_cache( $id );
-		$roles = get_userdata( $id )->roles;
-		sort( $roles );
-		return array_values( $roles );
-	}
-
 	public function test_applying_a_tag_grants_the_linked_role_at_once(): void {
 		$id = $this->create_user( 'subscriber' );
 		Plugin::instance()->roles->flush();
 		$this->assertSame( array( 'Gold', 'Unlinked' ), tagbridge_apply_tags( $id, array( 'Gold', 'Unlinked' ) ) );
 		$this->assertSame( array(), tagbridge_apply_tags( $id, array( 'Gold' ) ), 'already present: nothing new' );
-		$this->assertSame( array( 'subscriber', 'tb_gold' ), self::roles( $id ) );
+		$this->assertSame( array( 'subscriber', 'tb_gold' ), self::roles_of( $id ) );
 		$this->assertTrue( tagbridge_has_tag( $id, 'Unlinked' ) );
 		$this->assertSame( array( 'Gold', 'Unlinked' ), tagbridge_get_tags( $id ) );
 	}
@@ -51,7 +44,7 @@ final class RolesTagsTest extends TestCase {
 		Plugin::instance()->roles->flush();
 		$this->assertSame( array( 'Gold' ), tagbridge_get_tags( $id ), 'creating a user with a linked role applied its tag' );
 		$this->assertSame( array( 'Gold' ), tagbridge_remove_tags( $id, array( 'Gold' ) ) );
-		$this->assertSame( array( 'subscriber' ), self::roles( $id ), 'never left with no role' );
+		$this->assertSame( array( 'subscriber' ), self::roles_of( $id ), 'never left with no role' );
 	}
 
 	public function test_set_role_remove_add_set_is_handled_once(): void {
@@ -99,7 +92,7 @@ final class RolesTagsTest extends TestCase {
 		( new WP_User( $id ) )->add_role( 'tb_gold' );
 		Plugin::instance()->roles->flush();
 		tagbridge_remove_tags( $id, array( 'Gold' ) );
-		$this->assertSame( array( 'administrator', 'tb_gold' ), self::roles( $id ) );
+		$this->assertSame( array( 'administrator', 'tb_gold' ), self::roles_of( $id ) );
 		$this->assertSame( array(), tagbridge_apply_tags( $id, array() ) );
 	}
 
@@ -111,7 +104,7 @@ final class RolesTagsTest extends TestCase {
 		$this->assertSame( 'tagbridge_invalid_tags', tagbridge_apply_tags( $id, 'Gold' )->get_error_code() );
 		$this->assertSame( 'tagbridge_invalid_tags', tagbridge_apply_tags( $id, array( "\xff" ) )->get_error_code() );
 		$this->assertSame( array(), tagbridge_get_tags( $id ) );
-		$this->assertSame( array( 'subscriber' ), self::roles( $id ) );
+		$this->assertSame( array( 'subscriber' ), self::roles_of( $id ) );
 	}
 
 	public function test_link_role_sets_and_clears_a_link(): void {

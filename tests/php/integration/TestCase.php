@@ -78,6 +78,26 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	}
 
 	/**
+	 * A user's roles read fresh from the database, sorted.
+	 *
+	 * @return string[]
+	 */
+	protected static function roles_of( int $id ): array {
+		clean_user_cache( $id );
+		$roles = get_userdata( $id )->roles;
+		sort( $roles );
+		return array_values( $roles );
+	}
+
+	/**
+	 * How many outbox rows (any status) a user has.
+	 */
+	protected function outbox_rows( int $user_id ): int {
+		global $wpdb;
+		return (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . \TagBridge\Outbox\Outbox::table() . ' WHERE user_id = %d', $user_id ) );
+	}
+
+	/**
 	 * Asserts a WP_Error came back.
 	 *
 	 * @param mixed $actual Value.

@@ -12,7 +12,6 @@
 
 use TagBridge\Integrations\UltimateMember\Options;
 use TagBridge\Integrations\UltimateMember\ProfilePull;
-use TagBridge\Outbox\Outbox;
 use TagBridge\Plugin;
 use TagBridge\Tests\TestCase;
 
@@ -40,11 +39,6 @@ final class UltimateMemberPullTest extends TestCase {
 		UM::$calls = array();
 	}
 
-	private function rows( int $user_id ): int {
-		global $wpdb;
-		return (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Outbox::table() . ' WHERE user_id = %d', $user_id ) );
-	}
-
 	/** A member whose contact is in the CRM, then changed in the CRM. */
 	private function member_changed_in_crm(): int {
 		$plugin = Plugin::instance();
@@ -52,7 +46,7 @@ final class UltimateMemberPullTest extends TestCase {
 		update_user_meta( $id, 'interests', array( 'Jazz' ) );
 		$plugin->push_fields();
 		$plugin->runner->end_of_request();
-		$this->assertSame( 0, $this->rows( $id ), 'delivered' );
+		$this->assertSame( 0, $this->outbox_rows( $id ), 'delivered' );
 		$this->assertTrue( $plugin->embedded_crm->update_contact( (string) $id, array( 'first_name' => 'Janet', 'interests' => array( 'Chess', 'Go' ), 'last_name' => 'Crm' ) )->is_ok() );
 		update_option( "um_cache_userdata_{$id}", array( 'first_name' => 'Jane' ) );
 		return $id;
@@ -74,7 +68,7 @@ final class UltimateMemberPullTest extends TestCase {
 
 		// The pulled values are not pushed back to the CRM.
 		$plugin->push_fields();
-		$this->assertSame( 0, $this->rows( $id ) );
+		$this->assertSame( 0, $this->outbox_rows( $id ) );
 
 		// Within the window the CRM is not asked again.
 		$this->assertTrue( $plugin->embedded_crm->update_contact( (string) $id, array( 'first_name' => 'Later' ) )->is_ok() );

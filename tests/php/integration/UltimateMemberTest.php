@@ -15,7 +15,6 @@ use TagBridge\Integrations\UltimateMember\Deferral;
 use TagBridge\Integrations\UltimateMember\Options;
 use TagBridge\Integrations\UltimateMember\RegistrationTags;
 use TagBridge\Integrations\UltimateMember\RoleBox;
-use TagBridge\Outbox\Outbox;
 use TagBridge\Plugin;
 use TagBridge\Tests\TestCase;
 
@@ -84,11 +83,6 @@ final class UltimateMemberTest extends TestCase {
 		$plugin->roles->flush();
 		$plugin->push_fields();
 		$plugin->runner->end_of_request();
-	}
-
-	private function rows( int $user_id ): int {
-		global $wpdb;
-		return (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Outbox::table() . ' WHERE user_id = %d', $user_id ) );
 	}
 
 	/**
@@ -163,13 +157,13 @@ final class UltimateMemberTest extends TestCase {
 		$this->assertSame( 'awaiting_email_confirmation', get_user_meta( $id, 'account_status', true ) );
 		$this->end_request();
 		$this->assertSame( array(), $this->delivered, 'nothing reached the CRM' );
-		$this->assertGreaterThan( 0, $this->rows( $id ), 'the work is stored, held' );
+		$this->assertGreaterThan( 0, $this->outbox_rows( $id ), 'the work is stored, held' );
 		$this->assertNotContains( 'From form', tagbridge_get_tags( $id ), 'form tags wait for approval' );
 		$this->assertSame( array( 'From form' ), get_user_meta( $id, Deferral::TAGS_META, true ) );
 		$this->assertFalse( $plugin->embedded_crm->get_contact( (string) $id )->is_ok(), 'no contact yet' );
 		$stats = $plugin->runner->drain( 100, time() + DAY_IN_SECONDS );
 		$this->assertSame( 0, $stats['delivered'], 'a background run leaves held rows alone' );
-		$this->assertGreaterThan( 0, $this->rows( $id ) );
+		$this->assertGreaterThan( 0, $this->outbox_rows( $id ) );
 		$this->assertNotContains( $id, $plugin->outbox->due_users( time() + DAY_IN_SECONDS, 100000 ), 'held users are never due' );
 
 		// Days later, the click on the activation link (a new request, handled on init).
@@ -177,7 +171,7 @@ final class UltimateMemberTest extends TestCase {
 		UM()->common()->users()->approve( $id, true );
 		do_action( 'um_after_email_confirmation', $id );
 		$this->end_request();
-		$this->assertSame( 0, $this->rows( $id ) );
+		$this->assertSame( 0, $this->outbox_rows( $id ) );
 		$mine = array_values( array_filter( $this->delivered, static fn( $d ) => $d[0] === $id ) );
 		$this->assertCount( 1, $mine, 'everything deferred went in one delivery' );
 		$this->assertSame( 'Jane', $plugin->embedded_crm->get_contact( (string) $id )->value['fields']['first_name'] );
@@ -197,13 +191,13 @@ final class UltimateMemberTest extends TestCase {
 		$rejected = $this->um_register( 'um_member' );
 		$deleted  = $this->um_register( 'um_member' );
 		$this->end_request();
-		$this->assertGreaterThan( 0, $this->rows( $rejected ) );
+		$this->assertGreaterThan( 0, $this->outbox_rows( $rejected ) );
 		$this->assertTrue( UM()->common()->users()->reject( $rejected ) );
-		$this->assertSame( 0, $this->rows( $rejected ) );
+		$this->assertSame( 0, $this->outbox_rows( $rejected ) );
 		$this->assertSame( '', get_user_meta( $rejected, Deferral::TAGS_META, true ) );
 		$this->forget_user( $deleted );
 		wp_delete_user( $deleted );
-		$this->assertSame( 0, $this->rows( $deleted ) );
+		$this->assertSame( 0, $this->outbox_rows( $deleted ) );
 		$this->end_request();
 		$plugin->runner->drain( 100, time() + DAY_IN_SECONDS );
 		$this->assertSame( array(), $this->delivered );

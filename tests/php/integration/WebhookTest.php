@@ -129,13 +129,6 @@ final class WebhookTest extends TestCase {
 		return array_map( fn( $l ) => json_decode( $l, true ), array_values( $lines ) );
 	}
 
-	private static function roles( int $id ): array {
-		clean_user_cache( $id );
-		$roles = get_userdata( $id )->roles;
-		sort( $roles );
-		return array_values( $roles );
-	}
-
 	public function test_test_action_answers_at_once_with_the_key_in_header_or_query(): void {
 		list( $status, $json ) = $this->send( array( 'action' => 'test' ) );
 		$this->assertSame( array( 200, true ), array( $status, $json['ok'] ) );
@@ -151,7 +144,7 @@ final class WebhookTest extends TestCase {
 		$this->assertSame( $email, $user->user_login, 'username = email by default' );
 		$this->assertSame( 'Ann', $user->first_name );
 		$this->assertSame( array( 'Gold', 'Newsletter' ), tagbridge_get_tags( $user->ID ) );
-		$this->assertSame( array( 'subscriber', 'tb_gold' ), self::roles( $user->ID ) );
+		$this->assertSame( array( 'subscriber', 'tb_gold' ), self::roles_of( $user->ID ) );
 		$this->assertStringStartsWith( '$', $user->user_pass, 'a hash of a random password' );
 		$this->assertSame( array(), $this->mails(), 'send_notification omitted: no WordPress email' );
 
@@ -160,7 +153,7 @@ final class WebhookTest extends TestCase {
 		$this->assertSame( $user->ID, get_user_by( 'email', $email )->ID );
 		$this->assertSame( 'Lee', get_userdata( $user->ID )->last_name );
 		$this->assertSame( array( 'Silver' ), tagbridge_get_tags( $user->ID ), 'the contact\'s tags replace the user\'s' );
-		$this->assertSame( array( 'subscriber', 'tb_silver' ), self::roles( $user->ID ) );
+		$this->assertSame( array( 'subscriber', 'tb_silver' ), self::roles_of( $user->ID ) );
 	}
 
 	public function test_username_settings_are_unique(): void {
@@ -185,10 +178,10 @@ final class WebhookTest extends TestCase {
 		$id    = $this->create_user( 'subscriber' );
 		$email = get_userdata( $id )->user_email;
 		$this->accepted( array( 'action' => 'update_tags', 'email' => $email, 'tags' => array( 'Gold' ) ) );
-		$this->assertSame( array( 'subscriber', 'tb_gold' ), self::roles( $id ) );
+		$this->assertSame( array( 'subscriber', 'tb_gold' ), self::roles_of( $id ) );
 		$this->accepted( array( 'action' => 'update', 'contact_id' => (string) $id, 'tags' => array(), 'fields' => array( 'city' => 'Oslo' ) ) );
 		$this->assertSame( array(), tagbridge_get_tags( $id ) );
-		$this->assertSame( array( 'subscriber' ), self::roles( $id ) );
+		$this->assertSame( array( 'subscriber' ), self::roles_of( $id ) );
 		$row = $this->accepted( array( 'action' => 'update_tags', 'email' => 'nobody-' . wp_generate_password( 6, false ) . '@example.org', 'tags' => array( 'Gold' ) ) );
 		$this->assertSame( 'no_matching_user', $row['result']['note'] );
 	}
@@ -210,7 +203,6 @@ final class WebhookTest extends TestCase {
 	}
 
 	public function test_update_over_http_writes_pull_enabled_fields_and_does_not_push_them_back(): void {
-		global $wpdb;
 		$settings           = tagbridge_get_settings();
 		$settings['fields'] = array(
 			array( 'key' => 'tb_city', 'crm_field' => 'city', 'type' => 'text', 'direction' => 'both', 'source' => 'other' ),
@@ -222,8 +214,7 @@ final class WebhookTest extends TestCase {
 		wp_cache_delete( $id, 'user_meta' );
 		$this->assertSame( 'Oslo', get_user_meta( $id, 'tb_city', true ), 'a pull-enabled field is written' );
 		$this->assertSame( '', get_user_meta( $id, 'tb_secret_note', true ), 'a push-only field is not' );
-		$rows = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . \TagBridge\Outbox\Outbox::table() . ' WHERE user_id = %d', $id ) );
-		$this->assertSame( 0, $rows, 'nothing queued back to the CRM' );
+		$this->assertSame( 0, $this->outbox_rows( $id ), 'nothing queued back to the CRM' );
 	}
 
 	public function test_protection_follows_the_settings_capability_list(): void {
@@ -312,10 +303,10 @@ final class WebhookTest extends TestCase {
 		clean_user_cache( $admin );
 		$this->assertSame( $old, get_userdata( $admin )->user_email );
 		$this->assertNotSame( 'Mallory', get_userdata( $admin )->first_name );
-		$this->assertSame( array( 'administrator' ), self::roles( $admin ) );
+		$this->assertSame( array( 'administrator' ), self::roles_of( $admin ) );
 		$manager = $this->create_user( 'tb_manager' );
 		$this->accepted( array( 'action' => 'update_tags', 'contact_id' => (string) $manager, 'tags' => array( 'Silver' ) ) );
-		$this->assertSame( array( 'tb_manager' ), self::roles( $manager ), 'a protected user keeps their roles' );
+		$this->assertSame( array( 'tb_manager' ), self::roles_of( $manager ), 'a protected user keeps their roles' );
 	}
 
 	public function test_two_webhooks_for_one_contact_seconds_apart_are_both_applied_in_order(): void {

@@ -17,7 +17,6 @@
 use TagBridge\Integrations\WpUserManager\Options;
 use TagBridge\Integrations\WpUserManager\RegistrationForms;
 use TagBridge\Integrations\WpUserManager\SettingsPage;
-use TagBridge\Outbox\Outbox;
 use TagBridge\Outbox\TagListener;
 use TagBridge\Plugin;
 use TagBridge\Tests\TestCase;
@@ -165,11 +164,6 @@ final class WpUserManagerTest extends TestCase {
 		$plugin->runner->end_of_request();
 	}
 
-	private function pending( int $user_id ): int {
-		global $wpdb;
-		return (int) $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . Outbox::table() . ' WHERE user_id = %d', $user_id ) );
-	}
-
 	/** @return array<int, array> The deliveries of one user. */
 	private function deliveries( int $user_id ): array {
 		$out = array();
@@ -179,13 +173,6 @@ final class WpUserManagerTest extends TestCase {
 			}
 		}
 		return $out;
-	}
-
-	private static function roles( int $id ): array {
-		clean_user_cache( $id );
-		$roles = get_userdata( $id )->roles;
-		sort( $roles );
-		return array_values( $roles );
 	}
 
 	private static function sorted( array $list ): array {
@@ -263,8 +250,8 @@ final class WpUserManagerTest extends TestCase {
 		$this->end_request();
 
 		$this->assert_one_full_delivery( $id );
-		$this->assertSame( array( self::ROLE, self::VIP ), self::roles( $id ), 'the form tag VIP granted its linked role' );
-		$this->assertSame( 0, $this->pending( $id ) );
+		$this->assertSame( array( self::ROLE, self::VIP ), self::roles_of( $id ), 'the form tag VIP granted its linked role' );
+		$this->assertSame( 0, $this->outbox_rows( $id ) );
 		$this->assertTrue( Plugin::instance()->embedded_crm->get_contact( (string) $id )->is_ok() );
 	}
 
@@ -291,17 +278,17 @@ final class WpUserManagerTest extends TestCase {
 		$this->end_request();
 		$this->assertSame( array(), $this->deliveries( $id ), 'nothing reached the CRM' );
 		$this->assertFalse( Plugin::instance()->embedded_crm->get_contact( (string) $id )->is_ok(), 'no contact' );
-		$this->assertGreaterThan( 0, $this->pending( $id ), 'kept in the outbox' );
+		$this->assertGreaterThan( 0, $this->outbox_rows( $id ), 'kept in the outbox' );
 		$this->assertSame( array(), Plugin::instance()->outbox->due_users( time() + 3600, 1000, array( $id ) ), 'the runner skips the held user' );
 		$this->assertSame( array( 'Member' ), tagbridge_get_tags( $id ), 'form tags wait for activation' );
-		$this->assertSame( array( self::ROLE ), self::roles( $id ) );
+		$this->assertSame( array( self::ROLE ), self::roles_of( $id ) );
 
 		// Later: the User Verification add-on confirms the email address.
 		do_action( 'wpumuv_after_user_verification', $id );
 		$this->end_request();
 		$this->assert_one_full_delivery( $id );
-		$this->assertSame( array( self::ROLE, self::VIP ), self::roles( $id ) );
-		$this->assertSame( 0, $this->pending( $id ) );
+		$this->assertSame( array( self::ROLE, self::VIP ), self::roles_of( $id ) );
+		$this->assertSame( 0, $this->outbox_rows( $id ) );
 		$this->assertFalse( Plugin::instance()->outbox->is_held( $id ) );
 
 		do_action( 'wpumuv_after_user_verification', $id );
@@ -321,13 +308,13 @@ final class WpUserManagerTest extends TestCase {
 		$this->assertSame( 'ok', $out );
 		wp_cache_delete( $id, 'user_meta' ); // That process changed this user's meta behind this one's cache.
 
-		$this->assertSame( 0, $this->pending( $id ), 'delivered at the end of the approving request' );
+		$this->assertSame( 0, $this->outbox_rows( $id ), 'delivered at the end of the approving request' );
 		$contact = Plugin::instance()->embedded_crm->get_contact( (string) $id );
 		$this->assertTrue( $contact->is_ok(), $contact->message );
 		$this->assertSame( 'Analytical Engines', $contact->value['fields']['company'] );
 		$this->assertSame( 'Lovelace', $contact->value['fields']['last_name'] );
 		$this->assertSame( array( 'Member', 'Registered via WPUM', 'VIP' ), tagbridge_get_tags( $id ) );
-		$this->assertSame( array( self::ROLE, self::VIP ), self::roles( $id ) );
+		$this->assertSame( array( self::ROLE, self::VIP ), self::roles_of( $id ) );
 		$this->assertFalse( Plugin::instance()->outbox->is_held( $id ) );
 	}
 
@@ -338,7 +325,7 @@ final class WpUserManagerTest extends TestCase {
 
 		do_action( 'wpumuv_before_user_rejection', $id );
 		$this->end_request();
-		$this->assertSame( 0, $this->pending( $id ), 'discarded' );
+		$this->assertSame( 0, $this->outbox_rows( $id ), 'discarded' );
 		$this->assertSame( array( 'Member' ), tagbridge_get_tags( $id ), 'form tags discarded' );
 
 		// Still held: a later change of the rejected user is not sent either.
@@ -353,11 +340,11 @@ final class WpUserManagerTest extends TestCase {
 		$this->enable_defer();
 		$id = $this->register( $this->members_form() );
 		$this->end_request();
-		$this->assertGreaterThan( 0, $this->pending( $id ) );
+		$this->assertGreaterThan( 0, $this->outbox_rows( $id ) );
 		wp_delete_user( $id );
 		$this->registered = array();
 		$this->end_request();
-		$this->assertSame( 0, $this->pending( $id ) );
+		$this->assertSame( 0, $this->outbox_rows( $id ) );
 		$this->assertSame( array(), $this->deliveries( $id ) );
 	}
 
@@ -419,7 +406,7 @@ final class WpUserManagerTest extends TestCase {
 		remove_action( 'tagbridge_tags_removed', $record, 10 );
 		remove_action( 'tagbridge_tags_applied', $record, 10 );
 
-		$this->assertSame( array( self::GOLD, self::ROLE, self::VIP ), self::roles( $id ) );
+		$this->assertSame( array( self::GOLD, self::ROLE, self::VIP ), self::roles_of( $id ) );
 		$this->assertSame( array( 'Gold', 'Member', 'VIP' ), tagbridge_get_tags( $id ) );
 		$this->assertSame( array(), $removed, 'VIP was never removed' );
 		$this->assertSame( array( 'Gold' ), $applied );
@@ -441,7 +428,7 @@ final class WpUserManagerTest extends TestCase {
 		$id = $this->create_user( self::ROLE );
 		remove_action( 'user_register', $wpum, 99 );
 		$this->end_request();
-		$this->assertSame( array( self::GOLD, self::ROLE ), self::roles( $id ) );
+		$this->assertSame( array( self::GOLD, self::ROLE ), self::roles_of( $id ) );
 		$this->assertSame( array( 'Gold', 'Member' ), tagbridge_get_tags( $id ) );
 		$deliveries = $this->deliveries( $id );
 		$this->assertCount( 1, $deliveries );
