@@ -348,4 +348,78 @@ final class LinkedSitesTest extends TestCase {
 			$links->set_rules( self::$link, 'receive', $saved['receive'] );
 		}
 	}
+
+	/** A REST call to site A as served, authenticated with an application password of $user_id. */
+	private function rest_on_a( string $method, string $path, int $user_id, ?array $json = null ): array {
+		list( $password ) = \WP_Application_Passwords::create_new_application_password( $user_id, array( 'name' => 'tagbridge-sites-' . wp_rand() ) );
+		$res              = wp_remote_request(
+			getenv( 'TB_SITE_URL' ) . '/wp-json/tagbridge/v1' . $path,
+			array(
+				'method'  => $method,
+				'timeout' => 30,
+				'headers' => array(
+					'Authorization' => 'Basic ' . base64_encode( get_userdata( $user_id )->user_login . ':' . $password ),
+					'Content-Type'  => 'application/json',
+				),
+				'body'    => null === $json ? null : (string) wp_json_encode( $json ),
+			)
+		);
+		$this->assertNotWPError( $res );
+		return array( (int) wp_remote_retrieve_response_code( $res ), json_decode( wp_remote_retrieve_body( $res ), true ) );
+	}
+
+	public function test_the_admin_rest_routes_need_an_administrator_and_change_nothing_on_bad_rules(): void {
+		$links = Plugin::instance()->sites->links;
+		$saved = $links->get( self::$link );
+		$fresh = static function () use ( $links ) {
+			wp_cache_delete( \TagBridge\Sites\Links::OPTION, 'options' );
+			return $links->get( self::$link );
+		};
+		$editor = $this->create_user( 'editor' );
+		$admin  = $this->create_user( 'administrator' );
+		try {
+			foreach ( array( array( 'GET', '/sites' ), array( 'POST', '/sites/pairing-code' ), array( 'POST', '/sites/' . self::$link ), array( 'DELETE', '/sites/' . self::$link ), array( 'POST', '/sites/' . self::$link . '/sync' ) ) as list( $method, $path ) ) {
+				list( $status ) = $this->rest_on_a( $method, $path, $editor, 'POST' === $method ? array( 'send' => array( 'delete' => true ) ) : null );
+				$this->assertSame( 403, $status, "an editor is refused: {$method} {$path}" );
+			}
+			$this->assertSame( $saved, $fresh(), 'refused calls changed nothing' );
+
+			list( $status, $body ) = $this->rest_on_a( 'GET', '/sites', $admin );
+			$this->assertSame( 200, $status );
+			$ids = array_column( $body['sites'], 'id' );
+			$this->assertContains( self::$link, $ids );
+			$this->assertStringNotContainsString( $saved['secret'], (string) wp_json_encode( $body ), 'the pair secret is never listed' );
+
+			list( $status, $body ) = $this->rest_on_a( 'POST', '/sites/pairing-code', $admin );
+			$this->assertSame( 201, $status );
+			$this->assertMatchesRegularExpression( '/\S{16,}/', (string) $body['code'], 'a code long enough to carry 128 bits' );
+
+			foreach ( array(
+				array( 'send' => array( 'superpowers' => true ) ),
+				array( 'send' => array( 'roles' => 'administrator' ) ),
+				array( 'receive' => 'everything' ),
+				array(),
+			) as $bad ) {
+				list( $status, $body ) = $this->rest_on_a( 'POST', '/sites/' . self::$link, $admin, $bad );
+				$this->assertSame( 400, $status, 'refused: ' . wp_json_encode( $bad ) );
+				$this->assertSame( 'tagbridge_invalid_rules', $body['code'] );
+				$this->assertSame( $saved, $fresh(), 'a refused rule set changed nothing: ' . wp_json_encode( $bad ) );
+			}
+
+			list( $status, $body ) = $this->rest_on_a( 'POST', '/sites/' . self::$link, $admin, array( 'send' => array( 'fields' => array( 'nickname' ), 'passwords' => false ) ) );
+			$this->assertSame( 200, $status, wp_json_encode( $body ) );
+			$this->assertArrayNotHasKey( 'secret', $body );
+			$this->assertSame( array( 'nickname' ), $fresh()['send']['fields'] );
+			$this->assertSame( $saved['receive'], $fresh()['receive'], 'only the direction sent was changed' );
+
+			list( $status ) = $this->rest_on_a( 'DELETE', '/sites/' . str_repeat( '0', 16 ), $admin );
+			$this->assertSame( 404, $status, 'unlinking an unknown site' );
+			list( $status ) = $this->rest_on_a( 'POST', '/sites/' . str_repeat( '0', 16 ), $admin, array( 'send' => array( 'tags' => false ) ) );
+			$this->assertSame( 404, $status, 'rules for an unknown site' );
+			$this->assertNotNull( $fresh(), 'the real link is still there' );
+		} finally {
+			$links->set_rules( self::$link, 'send', $saved['send'] );
+			$links->set_rules( self::$link, 'receive', $saved['receive'] );
+		}
+	}
 }
