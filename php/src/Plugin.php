@@ -312,9 +312,7 @@ final class Plugin {
 	 * @param array $contact `{contact_id, email, first_name, last_name, fields, tags}`.
 	 */
 	public function pull_webhook_contact( $user_id, $contact ) {
-		if ( ! empty( $contact['fields'] ) && is_array( $contact['fields'] ) ) {
-			$this->pull->apply( (int) $user_id, $contact['fields'] );
-		}
+		$this->pull->apply_contact( (int) $user_id, (array) $contact );
 	}
 
 	/**

@@ -26,8 +26,27 @@ say "Starting a private MariaDB and a fresh WordPress site (Debian's wordpress p
 "$TESTBED" site demo "$PORT"
 "$TESTBED" serve demo "$PORT"
 
-say "TagBridge at work inside that WordPress"
-"$TESTBED" php demo tests/testbed/demo.php
+say "Settings: a role linked to a tag, two mapped fields (validated and compiled by the extension)"
+"$TESTBED" php demo tests/testbed/demo.php settings
+
+say "Role -> tag, and profile fields -> CRM (typed, through the durable outbox at the end of the request)"
+"$TESTBED" php demo tests/testbed/demo.php register
+"$TESTBED" php demo tests/testbed/demo.php show ada@example.org
+
+say "Tag -> role: the CRM takes the tag away, the linked role follows"
+"$TESTBED" php demo tests/testbed/demo.php drop-tag ada@example.org
+"$TESTBED" php demo tests/testbed/demo.php show ada@example.org
+
+say "A CRM webhook over HTTP: import a contact as a user with the Gold tag (answered 202, applied in the background)"
+KEY=$("$TESTBED" php demo -r 'require getenv("TB_SITE_DIR") . "/wp-load.php"; echo TagBridge\Webhook\Secret::get();')
+curl -sS -o /dev/null -w '    wrong key: HTTP %{http_code}\n' -H 'X-TagBridge-Key: wrong' -H 'Content-Type: application/json' \
+    -d '{"action":"add","email":"grace@example.org"}' "$URL/wp-json/tagbridge/v1/webhook"
+ANSWER=$(curl -sS -H "X-TagBridge-Key: $KEY" -H 'Content-Type: application/json' \
+    -d '{"action":"add","email":"grace@example.org","first_name":"Grace","tags":["Gold"]}' "$URL/wp-json/tagbridge/v1/webhook")
+echo "    right key: $ANSWER"
+ID=$(php -r 'echo (int) (json_decode(stream_get_contents(STDIN), true)["id"] ?? 0);' <<<"$ANSWER")
+"$TESTBED" php demo tests/testbed/demo.php wait-webhook "$ID"
+"$TESTBED" php demo tests/testbed/demo.php show grace@example.org
 
 say "The settings over REST (application password, real HTTP on loopback)"
 AUTH=$("$TESTBED" php demo -r 'require getenv("TB_SITE_DIR") . "/wp-load.php";

@@ -93,12 +93,19 @@ final class FieldPull {
 			return $version;
 		}
 		$keys = array();
+		$held = array();
 		foreach ( $this->settings->get()['fields'] as $field ) {
 			if ( 'push' !== ( $field['direction'] ?? 'push' ) ) {
 				$keys[ $field['key'] ] = $field['crm_field'];
 			}
+			// Whatever the CRM sent is what it holds, pulled or not: the next push is diffed against
+			// it, so values the site already agrees with are not sent back.
+			if ( array_key_exists( $field['crm_field'], $crm_values ) ) {
+				$held[ $field['crm_field'] ] = $crm_values[ $field['crm_field'] ];
+			}
 		}
 		if ( ! $keys ) {
+			$this->acknowledge( $user->ID, $held );
 			return array();
 		}
 		$context = array(
@@ -118,17 +125,44 @@ final class FieldPull {
 		if ( $writes ) {
 			$this->outbox->from_crm( fn() => $this->write( $user->ID, $writes ) );
 		}
-		// What was pulled is what the CRM holds: the next push is diffed against it, not echoed back.
-		$held = array();
-		foreach ( $writes as $key => $value ) {
-			if ( isset( $keys[ $key ] ) && array_key_exists( $keys[ $key ], $crm_values ) ) {
-				$held[ $keys[ $key ] ] = $crm_values[ $keys[ $key ] ];
+		$this->acknowledge( $user->ID, $held );
+		return $writes;
+	}
+
+	/**
+	 * A contact a webhook brought: its mapped fields, plus its names and email for the fields mapped
+	 * to WordPress's own first_name, last_name and user_email (the CRM sends those at the top level).
+	 *
+	 * @param int   $user_id User.
+	 * @param array $contact `{email, first_name, last_name, fields, ...}`.
+	 * @return array<string, mixed>|WP_Error As apply().
+	 */
+	public function apply_contact( $user_id, array $contact ) {
+		$values = is_array( $contact['fields'] ?? null ) ? $contact['fields'] : array();
+		$own    = array(
+			'first_name' => 'first_name',
+			'last_name'  => 'last_name',
+			'user_email' => 'email',
+		);
+		foreach ( $this->settings->get()['fields'] as $field ) {
+			$top = $own[ $field['key'] ] ?? null;
+			if ( null !== $top && isset( $contact[ $top ] ) && ! array_key_exists( $field['crm_field'], $values ) ) {
+				$values[ $field['crm_field'] ] = $contact[ $top ];
 			}
 		}
+		return $values ? $this->apply( $user_id, $values ) : array();
+	}
+
+	/**
+	 * Records CRM values as acknowledged (see FieldPush::acknowledge()).
+	 *
+	 * @param int                  $user_id User.
+	 * @param array<string, mixed> $held    CRM field => value the CRM holds.
+	 */
+	private function acknowledge( $user_id, array $held ) {
 		if ( $held ) {
-			$this->push->acknowledge( $user->ID, $held );
+			$this->push->acknowledge( $user_id, $held );
 		}
-		return $writes;
 	}
 
 	/**

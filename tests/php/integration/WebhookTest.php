@@ -119,6 +119,12 @@ final class WebhookTest extends TestCase {
 		return $row;
 	}
 
+	/** A webhook processor working in this process, as the endpoint's runner builds it. */
+	private function processor(): Processor {
+		$plugin = Plugin::instance();
+		return new Processor( array( \TagBridge\Crm\Connection::class, 'crm' ), new UserImporter( $plugin->settings ), $plugin->sync, $plugin->tags, $plugin->outbox, $plugin->roles );
+	}
+
 	private function queue_size(): int {
 		global $wpdb;
 		return (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . Queue::table() );
@@ -188,7 +194,7 @@ final class WebhookTest extends TestCase {
 
 	public function test_update_hands_the_contact_to_the_pull_seam_inside_the_from_crm_scope(): void {
 		$plugin    = Plugin::instance();
-		$processor = new Processor( array( \TagBridge\Crm\Connection::class, 'crm' ), new UserImporter( $plugin->settings ), $plugin->sync, $plugin->tags, $plugin->outbox, $plugin->roles );
+		$processor = $this->processor();
 		$id        = $this->create_user();
 		$seen      = array();
 		$hook      = function ( $user_id, $contact, $action ) use ( &$seen, $plugin ) {
@@ -215,6 +221,32 @@ final class WebhookTest extends TestCase {
 		$this->assertSame( 'Oslo', get_user_meta( $id, 'tb_city', true ), 'a pull-enabled field is written' );
 		$this->assertSame( '', get_user_meta( $id, 'tb_secret_note', true ), 'a push-only field is not' );
 		$this->assertSame( 0, $this->outbox_rows( $id ), 'nothing queued back to the CRM' );
+	}
+
+	/**
+	 * The endpoint's processing in this process: what it marks for the push is still here to plan,
+	 * as the served site plans it at the end of the webhook's request.
+	 */
+	public function test_add_sends_nothing_back_and_the_next_local_edit_sends_only_what_changed(): void {
+		$settings           = tagbridge_get_settings();
+		$settings['fields'] = array(
+			array( 'key' => 'first_name', 'crm_field' => 'first_name', 'type' => 'text', 'direction' => 'both', 'source' => 'wordpress' ),
+			array( 'key' => 'last_name', 'crm_field' => 'last_name', 'type' => 'text', 'direction' => 'push', 'source' => 'wordpress' ),
+			array( 'key' => 'tb_city', 'crm_field' => 'city', 'type' => 'text', 'direction' => 'both', 'source' => 'other' ),
+		);
+		$this->assertTrue( tagbridge_update_settings( $settings ) );
+		$fields = Plugin::instance()->fields;
+		$fields->flush();
+		$parsed = tagbridge_webhook_parse( array( 'action' => 'add' ), wp_json_encode( array( 'email' => $this->email( 'bea' ), 'first_name' => 'Bea', 'last_name' => 'Kay', 'fields' => array( 'city' => 'Oslo' ), 'tags' => array( 'Gold' ) ) ) );
+		$out    = $this->processor()->process( $parsed['request'] );
+		$id     = $out['user_id'];
+		$this->assertTrue( $out['result']['created'] );
+		$this->assertSame( 'Oslo', get_user_meta( $id, 'tb_city', true ) );
+		$this->assertSame( array(), $fields->flush(), 'the names and field the CRM just sent are not pushed back to it' );
+
+		update_user_meta( $id, 'tb_city', 'Bergen' );
+		$fields->mark( $id );
+		$this->assertSame( array( $id => array( 'city' => 'Bergen' ) ), $fields->flush(), 'a later local edit sends only the changed field' );
 	}
 
 	public function test_protection_follows_the_settings_capability_list(): void {
