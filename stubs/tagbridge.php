@@ -146,8 +146,8 @@ namespace {
 	 * pass, and a change never goes back to the site it came from.
 	 *
 	 * @param array $rules `{create: bool, fields: list<string>, roles: list<string>, tags: bool, passwords: bool, delete: bool}`.
-	 * @param array $change `{op: "upsert"|"delete", email: string, fields?: array<string, mixed>, roles?: ?list<string>, role_scope?: list<string>, apply_tags?: list<string>, remove_tags?: list<string>, pass_hash?: ?string, origin?: ?string}`.
-	 * @param array $guard `{peer: string, protected_roles: list<string>, user_exists: bool, user_protected: bool, current_roles: list<string>}`.
+	 * @param array $change `{op: "upsert"|"delete", email: string, previous_email?: ?string, fields?: array<string, mixed>, roles?: ?list<string>, role_scope?: list<string>, apply_tags?: list<string>, remove_tags?: list<string>, pass_hash?: ?string, origin?: ?string}`.
+	 * @param array $guard `{peer: string, protected_roles: list<string>, user_exists: bool, user_protected: bool, current_roles: list<string>, matched_by_previous: bool}`.
 	 * @return array{change: ?array, add_roles: list<string>, remove_roles: list<string>, skipped: list<array{what: string, reason: string}>}
 	 * @throws \TagBridge\Ext\InputException when an argument is not of the shape above.
 	 */

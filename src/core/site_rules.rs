@@ -5,15 +5,23 @@
 //! direction is therefore what both administrators allowed. Invariants (property-tested):
 //! protected roles are never set or removed, a protected user is never deleted, never has a
 //! password or roles changed, a change never goes back to the site it came from (loop), and only
-//! WordPress password hashes pass (never a plain password).
+//! WordPress password hashes pass (never a plain password). Users are matched by email; an email
+//! change follows only where both sides list `user_email` among the fields, never for a protected
+//! user, and a user known to the receiver only by the old address is then left alone rather than
+//! duplicated.
 
 use super::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
-/// Keys no rule can let through as a profile field (passwords, logins, roles, capabilities).
-const NEVER_FIELDS: [&str; 6] = ["user_pass", "user_login", "ID", "user_registered", "roles", "role"];
+/// Keys no rule can let through as a profile field (passwords, logins, roles, capabilities; the
+/// email travels as the change's own `email`).
+const NEVER_FIELDS: [&str; 7] =
+    ["user_pass", "user_login", "ID", "user_registered", "roles", "role", EMAIL_FIELD];
+
+/// Listed among a direction's fields, lets email changes flow (`previous_email` → `email`).
+const EMAIL_FIELD: &str = "user_email";
 
 /// One direction's rules.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -41,6 +49,8 @@ pub struct Change {
     pub op: String,
     /// The user's email: users are matched by email.
     pub email: String,
+    /// The address the user had before an email change in this change, if any.
+    pub previous_email: Option<String>,
     /// Profile fields: key → value (an empty PHP array arrives as an empty list).
     #[serde(deserialize_with = "map_or_empty_list")]
     pub fields: Map<String, Value>,
@@ -72,6 +82,8 @@ pub struct Guard {
     pub user_protected: bool,
     /// The user's current roles on this site (receiver; empty on the sender).
     pub current_roles: Vec<String>,
+    /// The receiver found the user by `previous_email`, not by `email`.
+    pub matched_by_previous: bool,
 }
 
 /// What passed, what to do with roles, and why anything was left out.
@@ -90,10 +102,11 @@ pub struct Outcome {
 /// A part of a change left out, with a reason code.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Skip {
-    /// `change`, `field:KEY`, `role:ROLE`, `roles`, `tags`, `password`, `delete`, `create`.
+    /// `change`, `field:KEY`, `role:ROLE`, `roles`, `tags`, `password`, `delete`, `create`, `email`.
     pub what: String,
     /// `loop`, `create_off`, `field_off`, `field_never`, `role_off`, `role_protected`,
-    /// `user_protected`, `tags_off`, `passwords_off`, `not_a_hash`, `delete_off`, `unknown_user`.
+    /// `user_protected`, `tags_off`, `passwords_off`, `not_a_hash`, `delete_off`, `unknown_user`,
+    /// `email_off`.
     pub reason: String,
 }
 
@@ -135,6 +148,9 @@ pub fn read(rules: Value, change: Value, guard: Value) -> Result<(Rules, Change,
     if !change.email.contains('@') {
         return Err(Error::input("change.email", "must be an email address"));
     }
+    if change.previous_email.as_ref().is_some_and(|p| !p.contains('@')) {
+        return Err(Error::input("change.previous_email", "must be an email address"));
+    }
     let guard = serde_json::from_value(guard).map_err(|e| Error::input("guard", e.to_string()))?;
     Ok((rules, change, guard))
 }
@@ -163,6 +179,20 @@ pub fn filter(rules: &Rules, change: &Change, guard: &Guard) -> Outcome {
         return out;
     }
     let mut kept = Change { op: "upsert".into(), email: change.email.clone(), ..Change::default() };
+    if let Some(previous) = change.previous_email.as_ref().filter(|p| !p.eq_ignore_ascii_case(&change.email))
+    {
+        if !rules.fields.iter().any(|f| f == EMAIL_FIELD) {
+            skip(&mut out.skipped, "email", "email_off");
+        } else if guard.user_protected {
+            skip(&mut out.skipped, "email", "user_protected");
+        } else {
+            kept.previous_email = Some(previous.clone());
+        }
+    }
+    if guard.matched_by_previous && kept.previous_email.is_none() {
+        // Known here only by the old address, which may not change: nothing, rather than a twin.
+        return out;
+    }
     for (key, value) in &change.fields {
         if NEVER_FIELDS.contains(&key.as_str())
             || key.ends_with("capabilities")
@@ -200,7 +230,8 @@ pub fn filter(rules: &Rules, change: &Change, guard: &Guard) -> Outcome {
         && kept.roles.is_none()
         && kept.apply_tags.is_empty()
         && kept.remove_tags.is_empty()
-        && kept.pass_hash.is_none();
+        && kept.pass_hash.is_none()
+        && kept.previous_email.is_none();
     if creates || !empty {
         out.change = Some(kept);
     }

@@ -18,7 +18,7 @@ fn roles() -> impl Strategy<Value = Vec<String>> {
 fn rules() -> impl Strategy<Value = Rules> {
     (any::<[bool; 5]>(), roles()).prop_map(|(b, roles)| Rules {
         create: b[0],
-        fields: vec!["first_name".into()],
+        fields: if b[4] { vec!["first_name".into(), "user_email".into()] } else { vec!["first_name".into()] },
         roles,
         tags: b[1],
         passwords: b[2],
@@ -32,12 +32,14 @@ fn change() -> impl Strategy<Value = Change> {
         prop::option::of(roles()),
         roles(),
         prop::option::of(prop::sample::select(vec!["b", "c"])),
+        prop::option::of(prop::sample::select(vec!["old@example.test", "ANN@example.test"])),
     )
-        .prop_map(|(delete, roles, scope, origin)| Change {
+        .prop_map(|(delete, roles, scope, origin, previous)| Change {
             op: if delete { "delete".into() } else { "upsert".into() },
             email: "ann@example.test".into(),
+            previous_email: previous.map(str::to_string),
             fields: serde_json::from_value(
-                json!({"first_name": "Ann", "user_pass": "x", "wp_capabilities": "y"}),
+                json!({"first_name": "Ann", "user_pass": "x", "wp_capabilities": "y", "user_email": "z@example.test"}),
             )
             .unwrap(),
             roles,
@@ -50,12 +52,13 @@ fn change() -> impl Strategy<Value = Change> {
 }
 
 fn guard() -> impl Strategy<Value = Guard> {
-    (any::<[bool; 2]>(), roles()).prop_map(|(b, current)| Guard {
+    (any::<[bool; 3]>(), roles()).prop_map(|(b, current)| Guard {
         peer: "b".into(),
         protected_roles: vec!["administrator".into(), "editor".into()],
-        user_exists: b[0],
+        user_exists: b[0] || b[2],
         user_protected: b[1],
         current_roles: current,
+        matched_by_previous: b[2],
     })
 }
 
@@ -74,6 +77,7 @@ proptest! {
             }
             prop_assert!(!kept.fields.contains_key("user_pass"));
             prop_assert!(!kept.fields.contains_key("wp_capabilities"));
+            prop_assert!(!kept.fields.contains_key("user_email"), "the email travels as the change's email only");
             if g.user_protected {
                 prop_assert!(kept.op != "delete");
                 prop_assert!(kept.pass_hash.is_none());
@@ -83,6 +87,24 @@ proptest! {
             prop_assert!(r.tags || kept.apply_tags.is_empty());
             prop_assert!(r.delete || kept.op != "delete");
             prop_assert!(g.user_exists || r.create || kept.op == "delete");
+        }
+    }
+
+    /// An email change flows only where the rules list `user_email`, never for a protected user,
+    /// and a user known only by the old address is left alone unless the change may move them.
+    #[test]
+    fn email_changes_follow_only_where_allowed(r in rules(), c in change(), g in guard()) {
+        let out = filter(&r, &c, &g);
+        let allowed = r.fields.iter().any(|f| f == "user_email") && !g.user_protected;
+        if let Some(kept) = &out.change {
+            if let Some(previous) = &kept.previous_email {
+                prop_assert!(allowed);
+                prop_assert_eq!(Some(previous), c.previous_email.as_ref());
+                prop_assert!(!previous.eq_ignore_ascii_case(&kept.email));
+            }
+            if g.matched_by_previous && kept.op == "upsert" {
+                prop_assert!(kept.previous_email.is_some(), "a user matched by the old address is moved or not touched");
+            }
         }
     }
 
@@ -178,4 +200,30 @@ fn timestamps_outside_the_window_are_refused() {
     assert_eq!(check_timestamp(1000, 699, 300), Some("expired"));
     assert_eq!(check_timestamp(1000, 1301, 300), Some("from_the_future"));
     assert_eq!(check_timestamp(i64::MAX, i64::MIN, 300), Some("expired"));
+}
+
+#[test]
+fn an_email_change_follows_where_both_sides_list_user_email() {
+    let c = Change {
+        op: "upsert".into(),
+        email: "new@example.test".into(),
+        previous_email: Some("old@example.test".into()),
+        ..Change::default()
+    };
+    let allow = Rules { fields: vec!["user_email".into()], ..Rules::default() };
+    let found = Guard { user_exists: true, matched_by_previous: true, ..Guard::default() };
+    let out = filter(&allow, &c, &found);
+    assert_eq!(out.change.and_then(|k| k.previous_email).as_deref(), Some("old@example.test"));
+
+    let out = filter(&Rules::default(), &c, &found);
+    assert!(out.change.is_none(), "known only by the old address, which may not change: left alone");
+    assert_eq!(out.skipped[0].reason, "email_off");
+
+    let protected = Guard { user_protected: true, ..found };
+    let out = filter(&allow, &c, &protected);
+    assert!(out.change.is_none());
+    assert_eq!(out.skipped[0].reason, "user_protected");
+
+    let err = read(json!({}), json!({"op": "upsert", "email": "a@b.c", "previous_email": "nope"}), json!({}));
+    assert_eq!(err.map(|_| ()).map_err(|e| e.path), Err("change.previous_email".to_string()));
 }

@@ -1,9 +1,10 @@
 <?php
 /**
- * Applies a change received from a linked site: facts about the user (found by email) → the
- * extension filters the change with this site's `receive` rules → WordPress APIs apply what
- * passed, as a change from that site (nothing is sent back to it). Tags go through the tag API,
- * so linked roles follow; a password hash is stored as is (never a password).
+ * Applies a change received from a linked site: facts about the user (found by email, else by the
+ * address they had before an email change) → the extension filters the change with this site's
+ * `receive` rules → WordPress APIs apply what passed, as a change from that site (nothing is sent
+ * back to it). Tags go through the tag API, so linked roles follow; a password hash is stored as
+ * is (never a password).
  *
  * @package TagBridge
  */
@@ -58,7 +59,12 @@ final class Receiver {
 		if ( ! is_array( $change ) || ! isset( $change['email'] ) || ! is_string( $change['email'] ) || ! is_email( $change['email'] ) ) {
 			return new WP_Error( 'tagbridge_invalid_change', __( 'The change must name a valid email.', 'tagbridge' ), array( 'status' => 400 ) );
 		}
-		$user      = get_user_by( 'email', $change['email'] );
+		$user     = get_user_by( 'email', $change['email'] );
+		$previous = false;
+		if ( ! $user && isset( $change['previous_email'] ) && is_string( $change['previous_email'] ) && is_email( $change['previous_email'] ) ) {
+			$user     = get_user_by( 'email', $change['previous_email'] );
+			$previous = (bool) $user;
+		}
 		$protected = $this->protection->roles();
 		unset( $change['origin'] );
 		try {
@@ -66,11 +72,12 @@ final class Receiver {
 				$link['receive'],
 				$change,
 				array(
-					'peer'            => $link['id'],
-					'protected_roles' => $protected,
-					'user_exists'     => (bool) $user,
-					'user_protected'  => $user ? (bool) $this->protection->user( $user, $protected ) : false,
-					'current_roles'   => $user ? array_values( $user->roles ) : array(),
+					'peer'                => $link['id'],
+					'protected_roles'     => $protected,
+					'user_exists'         => (bool) $user,
+					'user_protected'      => $user ? (bool) $this->protection->user( $user, $protected ) : false,
+					'current_roles'       => $user ? array_values( $user->roles ) : array(),
+					'matched_by_previous' => $previous,
 				)
 			);
 		} catch ( \TagBridge\Ext\Exception $e ) {
@@ -126,6 +133,20 @@ final class Receiver {
 			$result['result'] = 'created';
 		} else {
 			$result['result'] = 'updated';
+			if ( null !== $change['previous_email'] ) {
+				// The filter let the move through: the user found by the old address takes the new one.
+				$moved = wp_update_user(
+					array(
+						'ID'         => $user->ID,
+						'user_email' => $change['email'],
+					)
+				);
+				if ( is_wp_error( $moved ) ) {
+					$moved->add_data( array( 'status' => 400 ) );
+					return $moved;
+				}
+				$user = get_userdata( $user->ID );
+			}
 		}
 		$result['user_id'] = $user->ID;
 		$this->write_fields( $user, $change['fields'] );

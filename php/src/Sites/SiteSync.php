@@ -85,7 +85,7 @@ final class SiteSync {
 	public function register() {
 		# Actions
 		add_action( 'user_register', array( $this, 'created' ) );
-		add_action( 'profile_update', array( $this, 'note' ) );
+		add_action( 'profile_update', array( $this, 'updated' ), 10, 2 );
 		add_action( 'add_user_role', array( $this, 'note' ) );
 		add_action( 'remove_user_role', array( $this, 'note' ) );
 		add_action( 'set_user_role', array( $this, 'note' ) );
@@ -127,6 +127,21 @@ final class SiteSync {
 				'apply'  => array(),
 				'remove' => array(),
 			);
+		}
+	}
+
+	/**
+	 * A profile saved: notes the user, and the address they had if this save changed it (the
+	 * first one of the request, which is what the linked sites know them by).
+	 *
+	 * @param int           $user_id  User.
+	 * @param \WP_User|null $old_user The user before the save (WordPress 4.4+; absent when another plugin calls the hook).
+	 */
+	public function updated( $user_id, $old_user = null ) {
+		$this->note( $user_id );
+		$user = get_userdata( (int) $user_id );
+		if ( $old_user instanceof \WP_User && $user && strtolower( $old_user->user_email ) !== strtolower( $user->user_email ) && ! isset( $this->noted[ (int) $user_id ]['previous_email'] ) ) {
+			$this->noted[ (int) $user_id ]['previous_email'] = $old_user->user_email;
 		}
 	}
 
@@ -190,7 +205,7 @@ final class SiteSync {
 		foreach ( $noted as $user_id => $note ) {
 			$user = get_userdata( $user_id );
 			if ( $user ) {
-				$this->queue_user( $user, $note['full'], array_keys( $note['apply'] ), array_keys( $note['remove'] ) );
+				$this->queue_user( $user, $note['full'], array_keys( $note['apply'] ), array_keys( $note['remove'] ), null, $note['previous_email'] ?? null );
 			}
 		}
 	}
@@ -202,19 +217,21 @@ final class SiteSync {
 	 * @param bool        $full   Send all the user's tags (new user, initial sync).
 	 * @param string[]    $apply  Tags applied.
 	 * @param string[]    $remove Tags removed.
-	 * @param string|null $only   Only this link.
+	 * @param string|null $only     Only this link.
+	 * @param string|null $previous The address the user had before this request changed it.
 	 * @return int Rows queued.
 	 */
-	public function queue_user( \WP_User $user, $full, array $apply = array(), array $remove = array(), $only = null ) {
+	public function queue_user( \WP_User $user, $full, array $apply = array(), array $remove = array(), $only = null, $previous = null ) {
 		$tags = $this->tags->get( $user->ID );
 		return $this->queue_change(
 			$user,
 			array(
-				'op'          => 'upsert',
-				'apply_tags'  => array_values( array_unique( array_merge( $full ? $tags : array(), $apply ) ) ),
-				'remove_tags' => array_values( $remove ),
-				'roles'       => array_values( $user->roles ),
-				'pass_hash'   => $user->user_pass,
+				'op'             => 'upsert',
+				'previous_email' => $previous,
+				'apply_tags'     => array_values( array_unique( array_merge( $full ? $tags : array(), $apply ) ) ),
+				'remove_tags'    => array_values( $remove ),
+				'roles'          => array_values( $user->roles ),
+				'pass_hash'      => $user->user_pass,
 			),
 			$only
 		);
@@ -272,6 +289,9 @@ final class SiteSync {
 	private static function fields( \WP_User $user, array $keys ) {
 		$out = array();
 		foreach ( $keys as $key ) {
+			if ( 'user_email' === $key ) {
+				continue; // Listed, it lets email changes flow; the address itself is the change's email.
+			}
 			$value = isset( $user->data->$key ) ? $user->data->$key : get_user_meta( $user->ID, $key, true );
 			if ( '' !== $value && null !== $value ) {
 				$out[ $key ] = $value; // A blank never erases the other site's value.

@@ -422,4 +422,43 @@ final class LinkedSitesTest extends TestCase {
 			$links->set_rules( self::$link, 'receive', $saved['receive'] );
 		}
 	}
+
+	/** Sets one direction's rules on B (merged into what B has). */
+	private static function b_rules( string $direction, array $rules ): void {
+		self::on_b( '$links = \TagBridge\Plugin::instance()->sites->links; $id = ' . var_export( self::$link, true ) . '; $r = $links->set_rules( $id, ' . var_export( $direction, true ) . ', array_merge( $links->get( $id )[ ' . var_export( $direction, true ) . ' ], ' . var_export( $rules, true ) . ' ) ); echo wp_json_encode( array( "ok" => true === $r ) );' );
+	}
+
+	public function test_an_email_change_is_followed_where_both_sides_allow_it_and_never_duplicates(): void {
+		$links = Plugin::instance()->sites->links;
+		$saved = $links->get( self::$link );
+		$b     = self::on_b( 'echo wp_json_encode( \TagBridge\Plugin::instance()->sites->links->get( ' . var_export( self::$link, true ) . ' )["receive"] );' );
+		$old   = 'tbmove' . wp_rand() . '@example.test';
+		$new   = 'moved-' . $old;
+		try {
+			$links->set_rules( self::$link, 'send', array_merge( $saved['send'], array( 'fields' => array( 'first_name', 'user_email' ) ) ) );
+			self::b_rules( 'receive', array( 'fields' => array( 'first_name', 'user_email' ) ) );
+			$id = $this->create_user( 'subscriber', array( 'user_email' => $old, 'first_name' => 'Mo' ) );
+			$this->deliver();
+			$before = self::b_user( $old );
+			$this->assertTrue( $before['exists'] );
+
+			$this->assertNotWPError( wp_update_user( array( 'ID' => $id, 'user_email' => $new ) ) );
+			$this->assertSame( 0, $this->deliver()['failed'] );
+			$after = self::b_user( $new );
+			$this->assertTrue( $after['exists'], 'B follows the new address' );
+			$this->assertSame( $before['login'], $after['login'], 'the same account on B, moved' );
+			$this->assertFalse( self::b_user( $old )['exists'], 'no account left at the old address' );
+
+			// B stops accepting email changes: the next move is not applied and no twin is created.
+			self::b_rules( 'receive', array( 'fields' => array( 'first_name' ) ) );
+			$newer = 'again-' . $new;
+			$this->assertNotWPError( wp_update_user( array( 'ID' => $id, 'user_email' => $newer ) ) );
+			$this->assertSame( 0, $this->deliver()['failed'] );
+			$this->assertFalse( self::b_user( $newer )['exists'], 'not moved and not duplicated' );
+			$this->assertTrue( self::b_user( $new )['exists'] );
+		} finally {
+			$links->set_rules( self::$link, 'send', $saved['send'] );
+			self::b_rules( 'receive', $b );
+		}
+	}
 }
