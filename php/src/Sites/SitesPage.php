@@ -143,7 +143,7 @@ final class SitesPage {
 				foreach ( array( 'create' => __( 'Create users', 'tagbridge' ), 'tags' => __( 'Tags', 'tagbridge' ), 'passwords' => __( 'Password hashes', 'tagbridge' ), 'delete' => __( 'Deletions (never protected users)', 'tagbridge' ) ) as $flag => $label ) {
 					$fields .= '<label><input type="checkbox" name="' . esc_attr( $direction . '[' . $flag . ']' ) . '" value="1"' . checked( $rules[ $flag ], true, false ) . '> ' . esc_html( $label ) . '</label> ';
 				}
-				$fields .= '<br><label>' . esc_html__( 'Fields (comma-separated keys)', 'tagbridge' ) . ' <input type="text" name="' . esc_attr( $direction . '[fields]' ) . '" value="' . esc_attr( implode( ',', $rules['fields'] ) ) . '"></label>';
+				$fields .= '<br><label>' . esc_html__( 'Fields (comma-separated keys; add user_email to follow email changes)', 'tagbridge' ) . ' <input type="text" name="' . esc_attr( $direction . '[fields]' ) . '" value="' . esc_attr( implode( ',', $rules['fields'] ) ) . '"></label>';
 				$fields .= '<br><label>' . esc_html__( 'Roles that may be set remotely (protected roles never are)', 'tagbridge' ) . ' <input type="text" name="' . esc_attr( $direction . '[roles]' ) . '" value="' . esc_attr( implode( ',', $rules['roles'] ) ) . '"></label></fieldset>';
 			}
 			$this->form( 'rules', __( 'Save rules', 'tagbridge' ), $fields, $id );
