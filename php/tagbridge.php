@@ -20,18 +20,7 @@ define( 'TAGBRIDGE_VERSION', '0.1.0' );
 define( 'TAGBRIDGE_FILE', __FILE__ );
 define( 'TAGBRIDGE_DIR', __DIR__ );
 
-// PSR-4: TagBridge\Foo\Bar lives in src/Foo/Bar.php.
-spl_autoload_register(
-	static function ( $class ) {
-		if ( 0 !== strpos( $class, 'TagBridge\\' ) || 0 === strpos( $class, 'TagBridge\\Ext\\' ) ) {
-			return;
-		}
-		$file = __DIR__ . '/src/' . str_replace( '\\', '/', substr( $class, strlen( 'TagBridge\\' ) ) ) . '.php';
-		if ( is_readable( $file ) ) {
-			require $file;
-		}
-	}
-);
+require __DIR__ . '/includes/autoload.php';
 
 // Without a matching extension the plugin only explains what is missing: no hook, no API, no half-work.
 $tagbridge_problem = TagBridge\Requirements::problem(

@@ -7,8 +7,6 @@
 
 namespace TagBridge;
 
-use TagBridge\Jobs\ReconcileJob;
-use TagBridge\Roles\LinkChanges;
 use TagBridge\Crm\Connection;
 use TagBridge\Security\SeenOnce;
 use TagBridge\Settings\SettingsStore;
@@ -18,7 +16,6 @@ use TagBridge\Log\Logger;
 use TagBridge\Outbox\Outbox;
 use TagBridge\Webhook\Queue;
 use TagBridge\Webhook\Secret;
-use TagBridge\Webhook\UserImporter;
 use TagBridge\Sites\Sites;
 
 defined( 'ABSPATH' ) || exit;
@@ -67,38 +64,29 @@ final class Installer {
 	}
 
 	/**
-	 * Removes everything TagBridge stored (called from uninstall.php).
+	 * Removes everything TagBridge stored (called from uninstall.php). Everything it stores carries
+	 * its prefix — tables `{prefix}tagbridge_*`, options and transients `tagbridge_*`, user and post
+	 * meta `tagbridge_*` / `_tagbridge_*`, cron hooks `tagbridge_*` — so nothing a later version
+	 * adds can be forgotten here.
 	 */
 	public static function uninstall() {
 		global $wpdb;
-		$wpdb->query( 'DROP TABLE IF EXISTS ' . TagStore::table() ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
-		foreach ( array( Outbox::table(), Outbox::claims_table(), EmbeddedCrm::contacts_table(), EmbeddedCrm::fields_table(), Logger::table(), \TagBridge\Sites\SiteQueue::table(), SeenOnce::table() ) as $table ) {
-			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
+		// phpcs:disable WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
+		foreach ( (array) $wpdb->get_col( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $wpdb->prefix . 'tagbridge_' ) . '%' ) ) as $table ) {
+			$wpdb->query( 'DROP TABLE IF EXISTS `' . str_replace( '`', '', $table ) . '`' );
 		}
-		foreach ( array( Queue::table() ) as $table ) {
-			$wpdb->query( 'DROP TABLE IF EXISTS ' . $table ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.DirectDatabaseQuery.SchemaChange
+		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name LIKE %s OR option_name LIKE %s OR option_name LIKE %s", 'tagbridge\_%', '\_transient\_tagbridge\_%', '\_transient\_timeout\_tagbridge\_%' ) );
+		foreach ( array( $wpdb->usermeta, $wpdb->postmeta ) as $table ) {
+			$wpdb->query( $wpdb->prepare( "DELETE FROM {$table} WHERE meta_key LIKE %s OR meta_key LIKE %s", 'tagbridge\_%', '\_tagbridge\_%' ) );
 		}
-		foreach ( array( Secret::OPTION, UserImporter::OPTION, 'tagbridge_webhook_runner_beat' ) as $option ) {
-			delete_option( $option );
+		// phpcs:enable
+		foreach ( (array) _get_cron_array() as $events ) {
+			foreach ( array_keys( (array) $events ) as $hook ) {
+				if ( 0 === strpos( $hook, 'tagbridge_' ) ) {
+					wp_clear_scheduled_hook( $hook );
+				}
+			}
 		}
-		wp_clear_scheduled_hook( 'tagbridge_webhook_run' );
-		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key', \TagBridge\Sites\Links::OPTION, \TagBridge\Sites\Pairing::OPTION, \TagBridge\Sites\InitialSync::OPTION, \TagBridge\Sites\SiteQueue::KEY_OPTION ) as $option ) {
-			delete_option( $option );
-		}
-		delete_metadata( 'user', 0, 'tagbridge_contact_id_embedded', '', true );
-		wp_clear_scheduled_hook( 'tagbridge_outbox_run' );
-		wp_clear_scheduled_hook( \TagBridge\Sites\SiteQueue::CRON_HOOK );
-		wp_clear_scheduled_hook( \TagBridge\Sites\InitialSync::CRON_HOOK );
-		delete_option( SettingsStore::OPTION );
-		delete_option( ReconcileJob::OPTION );
-		delete_option( LinkChanges::OPTION );
-		wp_clear_scheduled_hook( ReconcileJob::CRON_HOOK );
-		delete_option( self::VERSION_OPTION );
-		Connection::forget();
-		delete_metadata( 'user', 0, \TagBridge\Fields\FieldPush::SNAPSHOT_META, '', true );
-		delete_metadata( 'user', 0, Outbox::HOLD_META, '', true );
-		delete_metadata( 'user', 0, \TagBridge\Integrations\WpUserManager\Deferral::TAGS_META, '', true );
-		delete_option( \TagBridge\Integrations\WpUserManager\Options::OPTION );
-		\TagBridge\Integrations\UltimateMember\Options::uninstall();
+		wp_cache_flush();
 	}
 }
