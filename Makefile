@@ -1,5 +1,5 @@
 # The two commands of the README, plus helpers. Everything runs on a fresh Debian 12 machine as root.
-.PHONY: test demo down build bench
+.PHONY: test demo down build bench pot
 
 test:
 	bash tests/run.sh
@@ -12,3 +12,6 @@ down:
 
 build:
 	cargo build --release --locked
+
+pot:
+	bash tests/i18n/pot.sh

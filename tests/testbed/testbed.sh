@@ -56,7 +56,7 @@ PACKAGES=(
     libclang-dev gcc
     mariadb-server mariadb-client
     wordpress wordpress-theme-twentytwentythree
-    phpunit curl ca-certificates
+    phpunit curl ca-certificates gettext
 )
 
 # --------------------------------------------------------------------------
