@@ -163,8 +163,9 @@ final class ReconcileJobTest extends TestCase {
 	public function test_bulk_role_writes_match_what_wp_user_stores_and_fire_role_hooks(): void {
 		global $wpdb;
 		$this->assertTrue( tagbridge_link_role( 'tb_gold', 'Gold' ) );
-		$id = $this->create_user( 'author' ); // author carries level_0..level_2.
+		$id = $this->create_user( 'author' ); // author carries level_0..level_2, editor up to level_7.
 		get_userdata( $id )->add_cap( 'edit_posts', false ); // An explicit denial must survive.
+		get_userdata( $id )->add_cap( 'editor', false ); // A denied role: WP_User still counts its level_7.
 		tagbridge_apply_tags( $id, array( 'Gold' ) ); // Grants tb_gold at once...
 		// ...then the role is taken away without TagBridge hearing of it.
 		Plugin::instance()->roles->pause( static fn() => get_userdata( $id )->remove_role( 'tb_gold' ) );
@@ -182,11 +183,11 @@ final class ReconcileJobTest extends TestCase {
 		$this->assertSame( array( 'add_user_role:tb_gold' ), $heard );
 		clean_user_cache( $id );
 		$caps = get_user_meta( $id, $wpdb->get_blog_prefix() . 'capabilities', true );
-		$this->assertSame( array( 'author' => true, 'edit_posts' => false, 'tb_gold' => true ), $caps );
+		$this->assertSame( array( 'author' => true, 'edit_posts' => false, 'editor' => false, 'tb_gold' => true ), $caps );
 		$stored = (int) get_user_meta( $id, $wpdb->get_blog_prefix() . 'user_level', true );
 		$user   = new WP_User( $id );
 		$user->update_user_level_from_caps(); // What WordPress itself computes.
-		$this->assertSame( 2, $stored );
+		$this->assertSame( 7, $stored );
 		$this->assertSame( (int) get_user_meta( $id, $wpdb->get_blog_prefix() . 'user_level', true ), $stored );
 	}
 
