@@ -51,7 +51,7 @@ namespace {
 	 * Plans the role and tag changes that bring one user's roles and tags into agreement.
 	 *
 	 * @param string $version A compiled settings version (see tagbridge_compile_settings()).
-	 * @param array $user `['user_id' => int, 'roles' => list<string>, 'tags' => list<string>, 'caps' => list<string>, 'super_admin' => bool]`.
+	 * @param array $user `['user_id' => int, 'roles' => list<string>, 'tags' => list<string>, 'caps' => list<string>, 'super_admin' => bool]`; or, in place of roles and caps, `'capabilities' => string`, the user's `{prefix}capabilities` meta as stored (serialized), split as WP_User splits it: granted keys naming a registered role are roles, other granted keys capabilities. Only the shape WordPress writes (string keys, true/false values) is read; anything else is refused (InputException), to be unserialized by the caller.
 	 * @param array $event `['roles_added' => [], 'roles_removed' => [], 'tags_applied' => [], 'tags_removed' => [], 'resync' => null|'roles'|'tags', 'resync_roles' => null|[]]` (resync_roles limits a resync to those roles' links).
 	 * @return array{user_id: int, add_roles: list<array{role: string, reason: string, detail: string}>, remove_roles: list<array{role: string, reason: string, detail: string}>, apply_tags: list<array{tag: string, reason: string, detail: string}>, remove_tags: list<array{tag: string, reason: string, detail: string}>, notes: list<array{code: string, message: string}>}
 	 * @throws \TagBridge\Ext\NotCompiledException when `$version` is not compiled in this process.

@@ -211,11 +211,11 @@ final class Plugin {
 		$this->roles    = new RoleWatcher();
 		$this->sync     = new RoleTagSync( $this->engine, $this->settings, $this->tags, new PlanApplier( $this->tags, $this->roles ) );
 
-		$this->reconcile    = new ReconcileJob( $this->engine, $this->settings, $this->tags, new FactsBatch( $this->tags ), new BulkRoleWriter( $this->roles ) );
+		$this->log          = new Logger();
+		$this->reconcile    = new ReconcileJob( $this->engine, $this->settings, $this->tags, new FactsBatch( $this->tags ), new BulkRoleWriter( $this->roles ), $this->log );
 		$this->link_changes = new LinkChanges();
 		$this->notices      = new Notices();
 
-		$this->log    = new Logger();
 		$this->outbox = new Outbox();
 		$this->runner = new Runner( $this->outbox, new Deliverer( array( Connection::class, 'crm' ), $this->outbox, $this->engine, $this->log ), $this->log, array( Connection::class, 'is_site_moved' ) );
 

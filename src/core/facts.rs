@@ -1,8 +1,9 @@
 //! What the shell tells the planner about one user and what just happened to them.
 
 use super::error::Result;
-use super::reader::Node;
-use super::settings::MAX_NAME;
+use super::reader::{NameProblem, Node, name};
+use super::serialized;
+use super::settings::{MAX_NAME, Settings};
 use std::collections::BTreeSet;
 
 /// Which side wins where a role and its linked tag disagree.
@@ -164,14 +165,45 @@ impl UserFacts {
         }
     }
 
-    /// Reads `['user_id' => 1, 'roles' => [...], 'tags' => [...], 'caps' => [...], 'super_admin' => false]`.
-    pub fn read(node: Node<'_>) -> Result<Self> {
+    /// Reads `['user_id' => 1, 'roles' => [...], 'tags' => [...], 'caps' => [...], 'super_admin' => false]`,
+    /// or with `'capabilities' => '<the {prefix}capabilities meta as stored>'` in place of roles and
+    /// caps (split with the site's roles in `settings`; see [`split_capabilities`]).
+    pub fn read(node: Node<'_>, settings: &Settings) -> Result<Self> {
         let mut o = node.object()?;
+        let user_id = o.require("user_id")?.node().u64()?;
+        let roles = o.get("roles");
+        let tags = o.get("tags");
+        let caps = o.get("caps");
+        let (roles, tags, caps) = match o.get("capabilities") {
+            None => {
+                // In this order, so the first bad list is the one reported.
+                let roles = names(roles.as_ref().map(|c| c.node()))?;
+                let tags = names(tags.as_ref().map(|c| c.node()))?;
+                (roles, tags, names(caps.as_ref().map(|c| c.node()))?)
+            }
+            Some(c) if roles.is_some() || caps.is_some() => {
+                return Err(c.node().error("give either capabilities or roles and caps, not both"));
+            }
+            Some(c) => {
+                let node = c.node();
+                let entries = serialized::capabilities(node.str()?.as_bytes()).map_err(|refused| {
+                    node.error(format!(
+                        "not the capabilities meta as WordPress writes it ({refused}); unserialize it and give roles and caps"
+                    ))
+                })?;
+                let (mut roles, mut caps) = (Vec::new(), Vec::new());
+                split_capabilities(settings, &entries, &mut roles, &mut caps).map_err(
+                    |(entry, problem)| node.error(format!("entry {entry:?} {}", problem.message(MAX_NAME))),
+                )?;
+                let owned = |names: Vec<&str>| names.into_iter().map(str::to_string).collect();
+                (owned(roles), names(tags.as_ref().map(|c| c.node()))?, owned(caps))
+            }
+        };
         let facts = Self {
-            user_id: o.require("user_id")?.node().u64()?,
-            roles: names(o.get("roles").as_ref().map(|c| c.node()))?,
-            tags: names(o.get("tags").as_ref().map(|c| c.node()))?,
-            caps: names(o.get("caps").as_ref().map(|c| c.node()))?,
+            user_id,
+            roles,
+            tags,
+            caps,
             super_admin: match o.get("super_admin") {
                 Some(c) => c.node().bool()?,
                 None => false,
@@ -180,6 +212,31 @@ impl UserFacts {
         o.finish()?;
         Ok(facts)
     }
+}
+
+/// Splits the entries of a capabilities meta the way `WP_User` does: granted entries naming a
+/// registered role are roles, the other granted entries capabilities, denied entries neither. Each
+/// name is checked and trimmed as names given in lists are; the first that fails is returned with
+/// its problem.
+pub fn split_capabilities<'a>(
+    settings: &Settings,
+    entries: &[(&'a str, bool)],
+    roles: &mut Vec<&'a str>,
+    caps: &mut Vec<&'a str>,
+) -> std::result::Result<(), (&'a str, NameProblem)> {
+    for &(entry, granted) in entries {
+        if !granted {
+            continue;
+        }
+        let checked = name(entry, MAX_NAME).map_err(|problem| (entry, problem))?;
+        // WordPress asks about the key as stored; the name the planner sees is trimmed.
+        if settings.is_role(entry) {
+            roles.push(checked);
+        } else {
+            caps.push(checked);
+        }
+    }
+    Ok(())
 }
 
 /// A list of role slugs, tags or capabilities.

@@ -18,6 +18,7 @@ pub mod phone;
 pub mod plan;
 pub mod reader;
 pub mod reconcile;
+pub mod serialized;
 pub mod settings;
 pub mod site_rules;
 

@@ -93,6 +93,17 @@ pub enum NameProblem {
     Control,
 }
 
+impl NameProblem {
+    /// The problem as said of a name at most `max` bytes long.
+    pub fn message(self, max: usize) -> String {
+        match self {
+            Self::Empty => "must not be empty".to_string(),
+            Self::TooLong => format!("is longer than {max} bytes"),
+            Self::Control => "must not contain control characters".to_string(),
+        }
+    }
+}
+
 /// `s` trimmed, when it is a usable name (role slug, tag, capability): not empty, at most `max`
 /// bytes, no control characters. [`Node::name`] and the binding's direct readers both use it.
 pub fn name(s: &str, max: usize) -> std::result::Result<&str, NameProblem> {
@@ -154,11 +165,7 @@ impl<'a> Node<'a> {
 
     /// A string that is not empty once trimmed, at most `max` bytes; returned trimmed.
     pub fn name(&self, max: usize) -> Result<&'a str> {
-        name(self.str()?, max).map_err(|problem| match problem {
-            NameProblem::Empty => self.error("must not be empty"),
-            NameProblem::TooLong => self.error(format!("is longer than {max} bytes")),
-            NameProblem::Control => self.error("must not contain control characters"),
-        })
+        name(self.str()?, max).map_err(|problem| self.error(problem.message(max)))
     }
 
     /// A boolean (strictly `true`/`false`).

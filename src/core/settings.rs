@@ -145,6 +145,8 @@ pub struct Settings {
     pub allowed_protected_roles: BTreeSet<String>,
     /// Role granted when removing linked roles would leave a user with none.
     pub fallback_role: Option<String>,
+    /// Slugs of the site's registered roles.
+    pub roles: BTreeSet<String>,
     /// Field map.
     pub fields: Vec<FieldMapping>,
     /// How mapped fields are formatted and pulled.
@@ -159,6 +161,11 @@ impl Settings {
     /// Validates `raw` (the stored option) against `site` and builds the compiled form.
     pub fn compile(raw: &Value, site: &Site) -> Result<Self> {
         compile(raw, site).map_err(|e| e.with_kind(ErrorKind::Settings))
+    }
+
+    /// Whether `name` is a registered role of the site (`WP_Roles::is_role()`).
+    pub fn is_role(&self, name: &str) -> bool {
+        self.roles.contains(name)
     }
 
     /// The link of `role`, if any.
@@ -318,6 +325,7 @@ fn compile(raw: &Value, site: &Site) -> Result<Settings> {
         protected_roles,
         allowed_protected_roles,
         fallback_role,
+        roles: site.roles.keys().cloned().collect(),
         fields,
         field_sync,
         warnings,

@@ -9,10 +9,11 @@
 use super::cache;
 use super::convert::{Limits, from_zval};
 use super::errors::to_php;
-use crate::core::facts::{Names, UserRef};
+use crate::core::facts::{Names, UserRef, split_capabilities};
 use crate::core::plan::{Change, Note, Plan};
 use crate::core::reader::{Node, name};
 use crate::core::reconcile::{plan, plan_batch, plan_ref};
+use crate::core::serialized;
 use crate::core::settings::MAX_NAME;
 use crate::core::{Error, Event, Settings, Truth, UserFacts};
 use ext_php_rs::boxed::ZBox;
@@ -25,7 +26,7 @@ use std::collections::BTreeSet;
 /// Plans the role and tag changes that bring one user's roles and tags into agreement.
 ///
 /// @param string $version A compiled settings version (see tagbridge_compile_settings()).
-/// @param array $user `['user_id' => int, 'roles' => list<string>, 'tags' => list<string>, 'caps' => list<string>, 'super_admin' => bool]`.
+/// @param array $user `['user_id' => int, 'roles' => list<string>, 'tags' => list<string>, 'caps' => list<string>, 'super_admin' => bool]`; or, in place of roles and caps, `'capabilities' => string`, the user's `{prefix}capabilities` meta as stored (serialized), split as WP_User splits it: granted keys naming a registered role are roles, other granted keys capabilities. Only the shape WordPress writes (string keys, true/false values) is read; anything else is refused (InputException), to be unserialized by the caller.
 /// @param array $event `['roles_added' => [], 'roles_removed' => [], 'tags_applied' => [], 'tags_removed' => [], 'resync' => null|'roles'|'tags', 'resync_roles' => null|[]]` (resync_roles limits a resync to those roles' links).
 /// @return array{user_id: int, add_roles: list<array{role: string, reason: string, detail: string}>, remove_roles: list<array{role: string, reason: string, detail: string}>, apply_tags: list<array{tag: string, reason: string, detail: string}>, remove_tags: list<array{tag: string, reason: string, detail: string}>, notes: list<array{code: string, message: string}>}
 /// @throws \TagBridge\Ext\NotCompiledException when `$version` is not compiled in this process.
@@ -41,12 +42,12 @@ fn single(version: &str, user: &Zval, event: &Zval) -> Result<ZBox<ZendHashTable
     let mut user_reader = Direct::new(Limits::FACTS);
     let mut event_reader = Direct::new(Limits::FACTS);
     if let (Some(u), Some(e)) =
-        (user_reader.user(user, &keys, Buffers::default()), event_reader.event(event, &keys))
+        (user_reader.user(user, &keys, Buffers::default(), &settings), event_reader.event(event, &keys))
     {
         return Ok(keys.plan(&plan_ref(&settings, &u, &e)));
     }
     let user = from_zval(user, "user", Limits::FACTS)?;
-    let user = UserFacts::read(Node::root(&user, "user"))?;
+    let user = UserFacts::read(Node::root(&user, "user"), &settings)?;
     let event = checked_event(event)?;
     Ok(keys.plan(&plan(&settings, &user, &event)))
 }
@@ -75,7 +76,7 @@ fn batch(version: &str, users: &Zval, event: &Zval) -> Result<ZBox<ZendHashTable
     let facts = Node::root(&raw, "users")
         .list()?
         .iter()
-        .map(|c| UserFacts::read(c.node()))
+        .map(|c| UserFacts::read(c.node(), &settings))
         .collect::<Result<Vec<_>, _>>()?;
     let event = checked_event(event)?;
     let mut out = ZendHashTable::new();
@@ -92,7 +93,7 @@ fn direct_batch(settings: &Settings, users: &Zval, event: &Zval, keys: &Keys) ->
     let mut buffers = Buffers::default();
     let mut out = ZendHashTable::new();
     for user in reader.list(users)? {
-        let user = reader.user(user, keys, buffers)?;
+        let user = reader.user(user, keys, buffers, settings)?;
         let plan = plan_ref(settings, &user, &event);
         // Plans that change nothing are dropped before anything is built for them.
         if !plan.is_empty() {
@@ -226,14 +227,35 @@ impl Direct {
     }
 
     /// As `UserFacts::read`.
-    fn user<'a>(&mut self, zv: &'a Zval, keys: &Keys, buffers: Buffers<'a>) -> Option<UserRef<'a>> {
-        let [user_id, roles, tags, caps, super_admin] =
-            self.map(zv, keys, [K::UserId, K::Roles, K::Tags, K::Caps, K::SuperAdmin])?;
+    fn user<'a>(
+        &mut self,
+        zv: &'a Zval,
+        keys: &Keys,
+        buffers: Buffers<'a>,
+        settings: &Settings,
+    ) -> Option<UserRef<'a>> {
+        let [user_id, roles, tags, caps, capabilities, super_admin] =
+            self.map(zv, keys, [K::UserId, K::Roles, K::Tags, K::Caps, K::Capabilities, K::SuperAdmin])?;
+        let user_id = u64::try_from(user_id?.long()?).ok()?;
+        let (roles, caps) = match capabilities {
+            None => (self.names(roles, buffers.roles)?, self.names(caps, buffers.caps)?),
+            Some(_) if roles.is_some() || caps.is_some() => return None,
+            Some(raw) => {
+                let raw = raw.zend_str()?.as_bytes();
+                if raw.len() > self.limits.max_string {
+                    return None;
+                }
+                let entries = serialized::capabilities(raw).ok()?;
+                let (mut roles, mut caps) = (buffers.roles, buffers.caps);
+                split_capabilities(settings, &entries, &mut roles, &mut caps).ok()?;
+                (Names::new(roles), Names::new(caps))
+            }
+        };
         Some(UserRef {
-            user_id: u64::try_from(user_id?.long()?).ok()?,
-            roles: self.names(roles, buffers.roles)?,
+            user_id,
+            roles,
             tags: self.names(tags, buffers.tags)?,
-            caps: self.names(caps, buffers.caps)?,
+            caps,
             super_admin: match super_admin {
                 Some(b) => b.bool()?,
                 None => false,
@@ -276,6 +298,7 @@ enum K {
     Roles,
     Tags,
     Caps,
+    Capabilities,
     SuperAdmin,
     RolesAdded,
     RolesRemoved,
@@ -297,11 +320,12 @@ enum K {
 }
 
 /// The text of each key, in the order of [`K`].
-const KEY_NAMES: [&str; 22] = [
+const KEY_NAMES: [&str; 23] = [
     "user_id",
     "roles",
     "tags",
     "caps",
+    "capabilities",
     "super_admin",
     "roles_added",
     "roles_removed",

@@ -5,6 +5,7 @@ mod fields;
 mod outbox;
 mod reader;
 mod reconcile;
+mod serialized;
 mod settings;
 mod site_rules;
 mod webhook;

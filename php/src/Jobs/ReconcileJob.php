@@ -8,6 +8,8 @@
 namespace TagBridge\Jobs;
 
 use TagBridge\Engine\Engine;
+use TagBridge\Ext\InputException;
+use TagBridge\Log\Logger;
 use TagBridge\Roles\FactsBatch;
 use TagBridge\Roles\BulkRoleWriter;
 use TagBridge\Settings\SettingsStore;
@@ -77,20 +79,29 @@ final class ReconcileJob {
 	private $roles;
 
 	/**
+	 * Activity log (a page's plan rows are written together).
+	 *
+	 * @var Logger
+	 */
+	private $log;
+
+	/**
 	 * Builds the job runner.
 	 *
-	 * @param Engine        $engine   Extension wrapper.
-	 * @param SettingsStore $settings Settings store.
-	 * @param TagStore      $tags     Tag store.
-	 * @param FactsBatch    $facts    Facts reader.
-	 * @param BulkRoleWriter $roles   Bulk role writer.
+	 * @param Engine         $engine   Extension wrapper.
+	 * @param SettingsStore  $settings Settings store.
+	 * @param TagStore       $tags     Tag store.
+	 * @param FactsBatch     $facts    Facts reader.
+	 * @param BulkRoleWriter $roles    Bulk role writer.
+	 * @param Logger         $log      Activity log.
 	 */
-	public function __construct( Engine $engine, SettingsStore $settings, TagStore $tags, FactsBatch $facts, BulkRoleWriter $roles ) {
+	public function __construct( Engine $engine, SettingsStore $settings, TagStore $tags, FactsBatch $facts, BulkRoleWriter $roles, Logger $log ) {
 		$this->engine   = $engine;
 		$this->settings = $settings;
 		$this->tags     = $tags;
 		$this->facts    = $facts;
 		$this->roles    = $roles;
+		$this->log      = $log;
 	}
 
 	/**
@@ -242,8 +253,8 @@ final class ReconcileJob {
 	 * @return array New state.
 	 */
 	private function page( array $state ) {
-		$ids = $this->facts->next_ids( (int) $state['cursor'], self::PAGE );
-		if ( ! $ids ) {
+		$facts = $this->facts->page( (int) $state['cursor'], self::PAGE );
+		if ( ! $facts ) {
 			$state['status']     = 'done';
 			$state['updated_at'] = time();
 			/**
@@ -264,8 +275,12 @@ final class ReconcileJob {
 		if ( null !== $state['roles'] ) {
 			$event['resync_roles'] = $state['roles'];
 		}
-		$facts = $this->facts->facts( $ids );
-		$plans = $this->engine->plan_batch( $version, $facts, $event );
+		try {
+			$plans = $this->engine->plan_batch( $version, $facts, $event );
+		} catch ( InputException $e ) {
+			// The extension reads only the capabilities meta WordPress writes; PHP reads the rest.
+			$plans = $this->engine->plan_batch( $version, $this->facts->unserialized( $facts ), $event );
+		}
 		foreach ( $plans as $plan ) {
 			foreach ( array( 'add_roles' => 'role', 'remove_roles' => 'role', 'apply_tags' => 'tag', 'remove_tags' => 'tag' ) as $list => $key ) {
 				foreach ( $plan[ $list ] as $change ) {
@@ -275,15 +290,20 @@ final class ReconcileJob {
 			}
 		}
 		if ( ! $state['dry_run'] && $plans ) {
-			$this->apply( $plans, array_column( $facts, 'tags', 'user_id' ) );
+			// The log hears of every change (tagbridge_plan_applied): a few INSERTs for the page, not one per change.
+			$this->log->batch( fn() => $this->apply( $plans, array_column( $facts, 'tags', 'user_id' ) ) );
 		}
 		if ( ! wp_using_ext_object_cache() ) {
-			// 100,000 users' objects and meta would otherwise pile up in the request's runtime cache.
-			wp_cache_flush_runtime();
+			// 100,000 users' objects and meta would otherwise pile up in the request's runtime cache
+			// (role hooks may load them). Only their groups go: flushing everything would make the
+			// next page reload every autoloaded option.
+			foreach ( array( 'users', 'user_meta', 'userlogins', 'userslugs', 'useremail' ) as $group ) {
+				wp_cache_flush_group( $group );
+			}
 		}
 		$state['users_changed'] += count( $plans );
-		$state['processed']     += count( $ids );
-		$state['cursor']         = end( $ids );
+		$state['processed']     += count( $facts );
+		$state['cursor']         = end( $facts )['user_id'];
 		$state['updated_at']     = time();
 		return $state;
 	}

@@ -8,6 +8,7 @@
 namespace TagBridge\Log;
 
 use TagBridge\Crm\Result;
+use TagBridge\Db\Sql;
 
 defined( 'ABSPATH' ) || exit;
 
@@ -24,6 +25,9 @@ final class Logger {
 
 	/** Prune once every this many rows, so pruning costs one DELETE per batch of writes. */
 	const PRUNE_EVERY = 100;
+
+	/** Most rows per INSERT statement. */
+	const WRITE_CHUNK = 500;
 
 	/**
 	 * Table name.
@@ -60,7 +64,14 @@ final class Logger {
 	}
 
 	/**
-	 * Writes one row.
+	 * Rows logged inside batch(), waiting to be written; null outside a batch.
+	 *
+	 * @var array<int, array<string, mixed>>|null
+	 */
+	private $pending = null;
+
+	/**
+	 * Writes one row (at the end of the batch() it is logged in, if any).
 	 *
 	 * @param string   $level       One of LEVELS.
 	 * @param string   $source      Where it comes from (`outbox`, `crm`, `plan`).
@@ -71,25 +82,63 @@ final class Logger {
 	 * @param int|null $duration_ms How long it took.
 	 */
 	public function log( $level, $source, $code, $message, $user_id = 0, array $context = array(), $duration_ms = null ) {
-		global $wpdb;
-		$level = in_array( $level, self::LEVELS, true ) ? $level : 'info';
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- our own table.
-		$wpdb->insert(
-			self::table(),
-			array(
-				'created_at'  => current_time( 'mysql', true ),
-				'level'       => $level,
-				'user_id'     => (int) $user_id,
-				'source'      => substr( $source, 0, 32 ),
-				'code'        => substr( $code, 0, 64 ),
-				'message'     => Redactor::text( $message ),
-				'context'     => $context ? wp_json_encode( Redactor::redact( $context ) ) : null,
-				'duration_ms' => null === $duration_ms ? null : max( 0, (int) $duration_ms ),
-			)
+		$row = array(
+			'created_at'  => gmdate( 'Y-m-d H:i:s' ), // current_time( 'mysql', true ) without its two objects a row.
+			'level'       => in_array( $level, self::LEVELS, true ) ? $level : 'info',
+			'user_id'     => (int) $user_id,
+			'source'      => substr( $source, 0, 32 ),
+			'code'        => substr( $code, 0, 64 ),
+			'message'     => Redactor::text( $message ),
+			'context'     => $context ? wp_json_encode( Redactor::redact( $context ) ) : null,
+			'duration_ms' => null === $duration_ms ? null : max( 0, (int) $duration_ms ),
 		);
-		$id = (int) $wpdb->insert_id;
-		if ( $id > 0 && 0 === $id % self::PRUNE_EVERY ) {
-			$this->prune( $id );
+		if ( null !== $this->pending ) {
+			$this->pending[] = $row;
+			return;
+		}
+		$this->write( array( $row ) );
+	}
+
+	/**
+	 * Runs $work and writes the rows it logs together afterwards, in order: a reconcile page logs
+	 * thousands of plan changes, and one INSERT each cost more than the rest of the page.
+	 *
+	 * @param callable $work Work.
+	 * @return mixed What $work returns.
+	 */
+	public function batch( callable $work ) {
+		if ( null !== $this->pending ) {
+			return $work(); // The outer batch writes them.
+		}
+		$this->pending = array();
+		try {
+			return $work();
+		} finally {
+			$rows          = $this->pending;
+			$this->pending = null;
+			$this->write( $rows );
+		}
+	}
+
+	/**
+	 * Inserts rows with one statement per WRITE_CHUNK, pruning whenever the ids pass a multiple of
+	 * PRUNE_EVERY.
+	 *
+	 * @param array<int, array<string, mixed>> $rows Rows shaped as log() builds them.
+	 */
+	private function write( array $rows ) {
+		global $wpdb;
+		foreach ( array_chunk( $rows, self::WRITE_CHUNK ) as $chunk ) {
+			$values = array_map( array( Sql::class, 'tuple' ), $chunk );
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- our own table; each value is quoted by Sql.
+			$wpdb->query( 'INSERT INTO ' . self::table() . ' (' . implode( ', ', array_keys( $chunk[0] ) ) . ') VALUES ' . implode( ',', $values ) );
+			// A multi-row INSERT reports its first id and takes the next ones (near enough to decide
+			// when to prune, even where concurrent inserts interleave).
+			$first = (int) $wpdb->insert_id;
+			$last  = $first + count( $chunk ) - 1;
+			if ( $first > 0 && intdiv( $last, self::PRUNE_EVERY ) > intdiv( $first - 1, self::PRUNE_EVERY ) ) {
+				$this->prune( $last );
+			}
 		}
 	}
 

@@ -64,6 +64,15 @@ final class Redactor {
 	 * @return string
 	 */
 	public static function text( $text ) {
+		static $any = null;
+		if ( null === $any ) {
+			// Every pattern at once, case-insensitive (a wider net): most text (every plan change of a
+			// reconcile) holds no secret and is let through after one match instead of five replaces.
+			$any = '/' . implode( '|', array_map( static fn( $p ) => '(?:' . substr( $p, 1, strrpos( $p, '/' ) - 1 ) . ')', self::PATTERNS ) ) . '/i';
+		}
+		if ( ! preg_match( $any, $text ) ) {
+			return $text;
+		}
 		foreach ( self::PATTERNS as $pattern ) {
 			$text = (string) preg_replace_callback(
 				$pattern,

@@ -7,14 +7,17 @@
 
 namespace TagBridge\Roles;
 
+use TagBridge\Db\Sql;
+
 defined( 'ABSPATH' ) || exit;
 
 /**
  * WP_User::add_role() costs five queries a user; a reconcile that changes 50,000 users would spend
  * minutes there. This writes `{prefix}capabilities` and `{prefix}user_level` exactly as WP_User
  * would (denied capabilities kept, level from the roles' level_N capabilities), with one UPDATE per
- * page, inside one transaction, then clears the users' meta caches and fires WordPress's own
- * add_user_role / remove_user_role actions so other plugins still hear of each change.
+ * page (and one more for the levels that change), inside one transaction, then clears the users'
+ * meta caches and fires WordPress's own add_user_role / remove_user_role actions so other plugins
+ * still hear of each change.
  */
 final class BulkRoleWriter {
 
@@ -46,16 +49,26 @@ final class BulkRoleWriter {
 		}
 		$caps_key  = $wpdb->get_blog_prefix() . 'capabilities';
 		$level_key = $wpdb->get_blog_prefix() . 'user_level';
+		$keys      = Sql::value( $caps_key ) . ', ' . Sql::value( $level_key );
 		$ids       = implode( ',', array_map( 'intval', array_keys( $changes ) ) );
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- integers only.
-		$rows = $wpdb->get_results( $wpdb->prepare( "SELECT user_id, meta_value FROM {$wpdb->usermeta} WHERE meta_key = %s AND user_id IN ($ids)", $caps_key ), ARRAY_N );
-		$caps = array();
+		// Read and write in one transaction, the rows locked, so a profile saved meanwhile is not overwritten.
+		$wpdb->query( 'START TRANSACTION' );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- integers and quoted keys only.
+		$rows   = $wpdb->get_results( "SELECT user_id, meta_key, meta_value FROM {$wpdb->usermeta} WHERE meta_key IN ($keys) AND user_id IN ($ids) FOR UPDATE", ARRAY_N );
+		$caps   = array();
+		$stored = array();
 		foreach ( $rows as $row ) {
-			$value                   = maybe_unserialize( $row[1] );
-			$caps[ (int) $row[0] ] = is_array( $value ) ? $value : array();
+			if ( $caps_key === $row[1] ) {
+				$value                 = maybe_unserialize( $row[2] );
+				$caps[ (int) $row[0] ] = is_array( $value ) ? $value : array();
+			} else {
+				$stored[ (int) $row[0] ] = $row[2];
+			}
 		}
+		$levels    = self::role_levels();
 		$caps_sql  = array();
 		$level_sql = array();
+		$level_new = array();
 		$done      = array();
 		foreach ( $changes as $id => $change ) {
 			if ( ! isset( $caps[ $id ] ) ) {
@@ -68,20 +81,31 @@ final class BulkRoleWriter {
 			foreach ( $change['remove'] as $role ) {
 				unset( $new[ $role ] );
 			}
-			$caps_sql[]  = $wpdb->prepare( 'WHEN %d THEN %s', $id, serialize( $new ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_serialize -- the format WordPress stores.
-			$level_sql[] = $wpdb->prepare( 'WHEN %d THEN %s', $id, (string) self::level( $new ) );
+			$caps_sql[] = 'WHEN ' . (int) $id . ' THEN ' . Sql::value( serialize( $new ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.serialize_serialize -- the format WordPress stores.
+			$level      = (string) self::level( $new, $levels );
+			// Most role changes leave the level as it was: rewriting the same value would cost an UPDATE per row.
+			if ( ! isset( $stored[ $id ] ) ) {
+				$level_new[] = Sql::tuple( array( (int) $id, $level_key, $level ) );
+			} elseif ( $stored[ $id ] !== $level ) {
+				$level_sql[ $id ] = 'WHEN ' . (int) $id . ' THEN ' . Sql::value( $level );
+			}
 			$done[ $id ] = $change;
 		}
+		if ( $done ) {
+			// phpcs:disable WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- every value is quoted by Sql, ids are integers.
+			$wpdb->query( "UPDATE {$wpdb->usermeta} SET meta_value = CASE user_id " . implode( ' ', $caps_sql ) . ' END WHERE meta_key = ' . Sql::value( $caps_key ) . ' AND user_id IN (' . implode( ',', array_keys( $done ) ) . ')' );
+			if ( $level_sql ) {
+				$wpdb->query( "UPDATE {$wpdb->usermeta} SET meta_value = CASE user_id " . implode( ' ', $level_sql ) . ' END WHERE meta_key = ' . Sql::value( $level_key ) . ' AND user_id IN (' . implode( ',', array_keys( $level_sql ) ) . ')' );
+			}
+			if ( $level_new ) {
+				$wpdb->query( "INSERT INTO {$wpdb->usermeta} (user_id, meta_key, meta_value) VALUES " . implode( ',', $level_new ) );
+			}
+			// phpcs:enable
+		}
+		$wpdb->query( 'COMMIT' );
 		if ( ! $done ) {
 			return;
 		}
-		$in = implode( ',', array_keys( $done ) );
-		$wpdb->query( 'START TRANSACTION' );
-		// phpcs:disable WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.PreparedSQL.NotPrepared -- every WHEN is prepared above, ids are integers.
-		$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->usermeta} SET meta_value = CASE user_id " . implode( ' ', $caps_sql ) . " END WHERE meta_key = %s AND user_id IN ($in)", $caps_key ) );
-		$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->usermeta} SET meta_value = CASE user_id " . implode( ' ', $level_sql ) . " END WHERE meta_key = %s AND user_id IN ($in)", $level_key ) );
-		// phpcs:enable
-		$wpdb->query( 'COMMIT' );
 		foreach ( array_keys( $done ) as $id ) {
 			wp_cache_delete( $id, 'user_meta' ); // What update_user_meta() clears.
 		}
@@ -102,24 +126,45 @@ final class BulkRoleWriter {
 	}
 
 	/**
-	 * The user level WordPress derives from capabilities (WP_User::update_user_level_from_caps()).
+	 * The user level WordPress derives from capabilities (WP_User::get_role_caps() then
+	 * update_user_level_from_caps()): the highest level_N among the keys of the user's capabilities
+	 * and of every role named there, granted or not.
 	 *
-	 * @param array<string, bool> $caps Capabilities meta (roles and direct capabilities).
+	 * @param array<string, bool> $caps   Capabilities meta (roles and direct capabilities).
+	 * @param array<string, int>  $levels Level of each registered role (role_levels()).
 	 * @return int
 	 */
-	private static function level( array $caps ) {
-		$wp_roles = wp_roles();
-		$all      = array();
-		foreach ( $caps as $name => $granted ) {
-			if ( $granted && $wp_roles->is_role( $name ) ) {
-				$all = array_merge( $all, $wp_roles->get_role( $name )->capabilities );
-			}
+	private static function level( array $caps, array $levels ) {
+		$level = self::highest_level( array_keys( $caps ) );
+		foreach ( array_keys( $caps ) as $name ) {
+			$level = max( $level, $levels[ $name ] ?? 0 );
 		}
-		$all   = array_merge( $all, $caps );
+		return $level;
+	}
+
+	/**
+	 * The level of each registered role, worked out once per page instead of once per user.
+	 *
+	 * @return array<string, int>
+	 */
+	private static function role_levels() {
+		$levels = array();
+		foreach ( wp_roles()->role_objects as $name => $role ) {
+			$levels[ $name ] = self::highest_level( array_keys( $role->capabilities ) );
+		}
+		return $levels;
+	}
+
+	/**
+	 * The highest N among level_N names; like WordPress, whatever the capability's value.
+	 *
+	 * @param array<int|string> $names Capability names.
+	 * @return int
+	 */
+	private static function highest_level( array $names ) {
 		$level = 0;
-		// Like WordPress, every level_N key counts, whatever its value.
-		foreach ( array_keys( $all ) as $cap ) {
-			if ( preg_match( '/^level_(10|[0-9])$/i', (string) $cap, $m ) ) {
+		foreach ( $names as $name ) {
+			if ( preg_match( '/^level_(10|[0-9])$/i', (string) $name, $m ) ) {
 				$level = max( $level, (int) $m[1] );
 			}
 		}

@@ -202,6 +202,10 @@ final class SiteSync {
 	public function flush() {
 		$noted       = $this->noted;
 		$this->noted = array();
+		if ( ! $this->links->all() ) {
+			// Nowhere to send them: loading each user would only cost (a reconcile notes thousands).
+			return;
+		}
 		foreach ( $noted as $user_id => $note ) {
 			$user = get_userdata( $user_id );
 			if ( $user ) {

@@ -11,6 +11,8 @@
 
 namespace TagBridge\Tags;
 
+use TagBridge\Db\Sql;
+
 defined( 'ABSPATH' ) || exit;
 
 /**
@@ -100,19 +102,16 @@ final class TagStore {
 	}
 
 	/**
-	 * Tags of many users in one indexed query.
+	 * Tags of the users with ids from $first to $last, in one range scan of the primary key.
 	 *
-	 * @param int[] $user_ids User ids.
-	 * @return array<int, string[]> User id => tags (users without tags are absent).
+	 * @param int $first Lowest user id.
+	 * @param int $last  Highest user id.
+	 * @return array<int, string[]> User id => tags, sorted (users without tags are absent).
 	 */
-	public function get_many( array $user_ids ) {
+	public function between( $first, $last ) {
 		global $wpdb;
-		$ids = array_map( 'intval', $user_ids );
-		if ( ! $ids ) {
-			return array();
-		}
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- integers only.
-		$rows = $wpdb->get_results( 'SELECT user_id, tag FROM ' . self::table() . ' WHERE user_id IN (' . implode( ',', $ids ) . ') ORDER BY user_id, tag', ARRAY_N );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		$rows = $wpdb->get_results( $wpdb->prepare( 'SELECT user_id, tag FROM ' . self::table() . ' WHERE user_id BETWEEN %d AND %d ORDER BY user_id, tag', $first, $last ), ARRAY_N );
 		$out  = array();
 		foreach ( $rows as $row ) {
 			$out[ (int) $row[0] ][] = $row[1];
@@ -131,9 +130,9 @@ final class TagStore {
 		foreach ( array_chunk( $pairs, 1000 ) as $chunk ) {
 			$values = array();
 			foreach ( $chunk as $pair ) {
-				$values[] = $wpdb->prepare( '(%d, %s, %s)', $pair[0], $pair[1], $now );
+				$values[] = Sql::tuple( array( (int) $pair[0], $pair[1], $now ) );
 			}
-			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each tuple is prepared above.
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each value is quoted by Sql.
 			$wpdb->query( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES ' . implode( ',', $values ) );
 		}
 	}
@@ -148,9 +147,9 @@ final class TagStore {
 		foreach ( array_chunk( $pairs, 1000 ) as $chunk ) {
 			$values = array();
 			foreach ( $chunk as $pair ) {
-				$values[] = $wpdb->prepare( '(%d, %s)', $pair[0], $pair[1] );
+				$values[] = Sql::tuple( array( (int) $pair[0], $pair[1] ) );
 			}
-			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each tuple is prepared above.
+			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each value is quoted by Sql.
 			$wpdb->query( 'DELETE FROM ' . self::table() . ' WHERE (user_id, tag) IN (' . implode( ',', $values ) . ')' );
 		}
 	}

@@ -97,4 +97,38 @@ final class LogRedactionTest extends TestCase {
 		$this->assertLessThanOrEqual( 150 + Logger::PRUNE_EVERY, (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . Logger::table() ) );
 		$this->assertSame( 'line 399', $wpdb->get_var( 'SELECT message FROM ' . Logger::table() . ' ORDER BY id DESC LIMIT 1' ) );
 	}
+
+	public function test_a_batch_writes_its_rows_afterwards_in_order_and_capped(): void {
+		global $wpdb;
+		$log   = Plugin::instance()->log;
+		$count = static fn() => (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . Logger::table() );
+		$cap   = static fn() => 150;
+		$id    = $this->create_user( 'subscriber' );
+		add_filter( 'tagbridge_log_max_rows', $cap );
+		try {
+			$before = $count();
+			$inside = $log->batch(
+				static function () use ( $log, $count, $id ) {
+					for ( $i = 0; $i < 1200; $i++ ) {
+						$log->log( 'info', 'test', 'batched', "line {$i}", $id );
+					}
+					return $count();
+				}
+			);
+		} finally {
+			remove_filter( 'tagbridge_log_max_rows', $cap );
+		}
+		$this->assertSame( $before, $inside, 'nothing is written until the batch ends' );
+		$this->assertLessThanOrEqual( 150 + Logger::WRITE_CHUNK, $count(), 'pruned as when written one by one' );
+		$rows = $wpdb->get_results( $wpdb->prepare( 'SELECT message, context, duration_ms FROM ' . Logger::table() . ' WHERE user_id = %d ORDER BY id', $id ), ARRAY_A );
+		$this->assertSame( 'line 1199', end( $rows )['message'] );
+		$this->assertSame( range( 1200 - count( $rows ), 1199 ), array_map( static fn( $r ) => (int) substr( $r['message'], 5 ), $rows ), 'in order, none lost' );
+		$this->assertNull( end( $rows )['context'] );
+		$this->assertNull( end( $rows )['duration_ms'] );
+
+		// Context and duration survive the multi-row statement as a single write stores them.
+		$log->batch( static fn() => $log->log( 'info', 'test', 'batched', 'first', $id, array( 'role' => 'tb_gold' ), 7 ) );
+		$row = $wpdb->get_row( $wpdb->prepare( 'SELECT context, duration_ms FROM ' . Logger::table() . ' WHERE user_id = %d ORDER BY id DESC LIMIT 1', $id ), ARRAY_A );
+		$this->assertSame( array( 'context' => '{"role":"tb_gold"}', 'duration_ms' => '7' ), $row );
+	}
 }

@@ -5,8 +5,10 @@
  * links, progress, resume after interruption, one stepper at a time, REST and its permissions.
  */
 
+use TagBridge\Ext\InputException;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Plugin;
+use TagBridge\Roles\FactsBatch;
 use TagBridge\Tests\BulkUsers;
 use TagBridge\Tests\TestCase;
 
@@ -161,8 +163,9 @@ final class ReconcileJobTest extends TestCase {
 	public function test_bulk_role_writes_match_what_wp_user_stores_and_fire_role_hooks(): void {
 		global $wpdb;
 		$this->assertTrue( tagbridge_link_role( 'tb_gold', 'Gold' ) );
-		$id = $this->create_user( 'author' ); // author carries level_0..level_2.
+		$id = $this->create_user( 'author' ); // author carries level_0..level_2, editor up to level_7.
 		get_userdata( $id )->add_cap( 'edit_posts', false ); // An explicit denial must survive.
+		get_userdata( $id )->add_cap( 'editor', false ); // A denied role: WP_User still counts its level_7.
 		tagbridge_apply_tags( $id, array( 'Gold' ) ); // Grants tb_gold at once...
 		// ...then the role is taken away without TagBridge hearing of it.
 		Plugin::instance()->roles->pause( static fn() => get_userdata( $id )->remove_role( 'tb_gold' ) );
@@ -180,12 +183,61 @@ final class ReconcileJobTest extends TestCase {
 		$this->assertSame( array( 'add_user_role:tb_gold' ), $heard );
 		clean_user_cache( $id );
 		$caps = get_user_meta( $id, $wpdb->get_blog_prefix() . 'capabilities', true );
-		$this->assertSame( array( 'author' => true, 'edit_posts' => false, 'tb_gold' => true ), $caps );
+		$this->assertSame( array( 'author' => true, 'edit_posts' => false, 'editor' => false, 'tb_gold' => true ), $caps );
 		$stored = (int) get_user_meta( $id, $wpdb->get_blog_prefix() . 'user_level', true );
 		$user   = new WP_User( $id );
 		$user->update_user_level_from_caps(); // What WordPress itself computes.
-		$this->assertSame( 2, $stored );
+		$this->assertSame( 7, $stored );
 		$this->assertSame( (int) get_user_meta( $id, $wpdb->get_blog_prefix() . 'user_level', true ), $stored );
+	}
+
+	/**
+	 * The extension reads capabilities meta as WordPress stores it, with the split PHP makes; meta
+	 * in another shape (an integer where WordPress writes true) is refused and read by PHP, and the
+	 * job reconciles that user all the same.
+	 */
+	public function test_stored_capabilities_are_read_by_the_extension_or_else_by_php(): void {
+		global $wpdb;
+		$this->assertTrue( tagbridge_link_role( 'tb_gold', 'Gold' ) );
+		$ids = array();
+		Plugin::instance()->roles->pause(
+			function () use ( &$ids, $wpdb ) {
+				$ids[] = $this->create_user( 'author' );
+				$user  = get_userdata( end( $ids ) );
+				$user->add_role( 'tb_gold' );
+				$user->add_cap( 'edit_posts', false );
+				$user->add_cap( 'tb_extra' );
+				$ids[] = $this->create_user( 'subscriber' );
+				$user  = get_userdata( end( $ids ) );
+				$user->set_role( 'tb_gold' );
+				$user->remove_role( 'tb_gold' ); // No role left: a:0:{}.
+				$ids[] = $this->create_user( 'editor' );
+				get_userdata( end( $ids ) )->add_cap( 'tb_gold', false ); // A denied role.
+				$ids[] = $this->create_user( 'subscriber' );
+				update_user_meta( end( $ids ), $wpdb->get_blog_prefix() . 'capabilities', array( 'tb_gold' => 1, 'subscriber' => true ) );
+			}
+		);
+		$version = Plugin::instance()->settings->compiled();
+		$facts   = ( new FactsBatch( Plugin::instance()->tags ) )->page( $ids[0] - 1, 4 );
+		$this->assertSame( $ids, array_column( $facts, 'user_id' ) );
+		$stored = array_slice( $facts, 0, 3 );
+		foreach ( array( array( 'resync' => 'tags' ), array( 'resync' => 'roles' ) ) as $event ) {
+			$plans = tagbridge_plan_batch( $version, $stored, $event );
+			$this->assertCount( 1, $plans, 'the author holds tb_gold without its tag' );
+			$this->assertSame( tagbridge_plan_batch( $version, ( new FactsBatch( Plugin::instance()->tags ) )->unserialized( $stored ), $event ), $plans );
+		}
+		try {
+			tagbridge_plan_batch( $version, array( $facts[3] ), array( 'resync' => 'tags' ) );
+			$this->fail( 'an integer value is not the shape WordPress writes' );
+		} catch ( InputException $e ) {
+			$this->assertStringStartsWith( 'users[0].capabilities: not the capabilities meta as WordPress writes it', $e->getMessage() );
+		}
+
+		$dry = $this->run_to_end( $this->job()->start( 'tags', true, array( 'tb_gold' ) ) );
+		$this->run_to_end( $this->job()->start( 'tags', false, array( 'tb_gold' ), $dry['id'] ) );
+		clean_user_cache( $ids[3] );
+		$this->assertSame( array( 'subscriber' ), get_userdata( $ids[3] )->roles, 'tb_gold taken from the user PHP read' );
+		$this->assertSame( array( 'author', 'tb_extra' ), array_keys( array_filter( get_userdata( $ids[0] )->caps ) ) );
 	}
 
 	public function test_an_interrupted_job_resumes_where_it_stopped(): void {

@@ -150,4 +150,64 @@ final class PlanTest extends TestCase {
 			$this->assertStringStartsWith( 'user.tags[0]: expected a string', $e->getMessage() );
 		}
 	}
+
+	/**
+	 * The capabilities meta as stored plans exactly like the split FactsBatch makes in PHP
+	 * (unserialize, then keys naming a registered role are roles); every other shape unserialize()
+	 * reads is refused, for the caller to split in PHP.
+	 */
+	public function test_stored_capabilities_plan_like_their_php_split(): void {
+		$roles  = array( 'administrator', 'subscriber', 'gold' ); // As compiled in setUpBeforeClass().
+		$stored = array(
+			'role and fallback'        => array( 'gold' => true, 'subscriber' => true ),
+			'protected by a cap'       => array( 'gold' => true, 'manage_options' => true ),
+			'denied role and cap'      => array( 'gold' => false, 'manage_options' => false, 'subscriber' => true ),
+			'nothing'                  => array(),
+			'padded key is no role'    => array( ' gold ' => true ),
+			'format bytes in a key'    => array( 'a";b:1;}' => true, 'gold' => true ),
+			'non-ASCII key'            => array( 'gérer' => true, 'gold' => true ),
+		);
+		foreach ( array( array( 'resync' => 'tags' ), array( 'resync' => 'roles' ), array( 'tags_removed' => array( 'Gold' ) ) ) as $event ) {
+			foreach ( $stored as $label => $caps ) {
+				$split = array( 'roles' => array(), 'caps' => array() );
+				foreach ( unserialize( serialize( $caps ) ) as $name => $granted ) {
+					if ( $granted ) {
+						$split[ in_array( $name, $roles, true ) ? 'roles' : 'caps' ][] = (string) $name;
+					}
+				}
+				$php = array( 'user_id' => 9, 'tags' => array() ) + $split;
+				$raw = array(
+					'user_id'      => 9,
+					'tags'         => array(),
+					'capabilities' => serialize( $caps ),
+				);
+				$this->assertSame( tagbridge_plan( self::VERSION, $php, $event ), tagbridge_plan( self::VERSION, $raw, $event ), $label );
+				$this->assertSame( tagbridge_plan_batch( self::VERSION, array( $php ), $event ), tagbridge_plan_batch( self::VERSION, array( $raw ), $event ), $label );
+			}
+		}
+
+		$refused = array(
+			'integer value'       => serialize( array( 'gold' => 1 ) ),
+			'integer key'         => serialize( array( 5 => true ) ),
+			'nested'              => serialize( array( 'gold' => array() ) ),
+			'an object'           => serialize( new stdClass() ),
+			'not an array'        => serialize( 'gold' ),
+			'padding'             => ' ' . serialize( array( 'gold' => true ) ) . "\n",
+			'longer than allowed' => serialize( array_fill_keys( array_map( static fn( $i ) => "cap_$i", range( 1, 400 ) ), true ) ),
+		);
+		foreach ( $refused as $label => $raw ) {
+			foreach ( array( 'tagbridge_plan', 'tagbridge_plan_batch' ) as $call ) {
+				$user = array(
+					'user_id'      => 9,
+					'capabilities' => $raw,
+				);
+				try {
+					$call( self::VERSION, 'tagbridge_plan' === $call ? $user : array( $user ), array( 'resync' => 'tags' ) );
+					$this->fail( "$call accepted: $label" );
+				} catch ( InputException $e ) {
+					$this->assertStringContainsString( 'capabilities', $e->getMessage(), $label );
+				}
+			}
+		}
+	}
 }
