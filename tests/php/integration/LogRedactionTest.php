@@ -35,6 +35,8 @@ final class LogRedactionTest extends TestCase {
 		// message carries credentials, recovery.
 		get_userdata( $id )->add_role( 'tb_gold' );
 		Plugin::instance()->roles->flush();
+		// Down before the row exists: the served site (another drainer) must not deliver it first.
+		update_option( EmbeddedCrm::FAULT_OPTION, array( 'mode' => 'down' ) );
 		Plugin::instance()->outbox->enqueue(
 			$id,
 			array(
@@ -47,7 +49,6 @@ final class LogRedactionTest extends TestCase {
 				'apply_tags' => array( 'Member' ),
 			)
 		);
-		update_option( EmbeddedCrm::FAULT_OPTION, array( 'mode' => 'down' ) );
 		Plugin::instance()->runner->drain( 10, null, array( $id ) );
 		update_option( EmbeddedCrm::FAULT_OPTION, array( 'mode' => 'down' ) );
 		Plugin::instance()->log->log( 'error', 'crm', 'http_error', "Request failed: Authorization: Basic {$bearer}; password={$password}", $id, array( 'headers' => array( 'Authorization' => 'Bearer ' . $bearer ), 'secret' => $secret, 'body' => "app {$chunked} hash {$hash}" ) );
