@@ -78,15 +78,21 @@ $setup = microtime( true ) - $t0;
 // ---- TagBridge: the reconcile job, in pages of ReconcileJob::PAGE users --------------------------
 $job  = Plugin::instance()->reconcile;
 $time = static function ( callable $work ) {
+	global $bench_rss;
 	wp_cache_flush();
 	memory_reset_peak_usage();
+	// Linux: "5" resets the process's peak resident size (VmHWM), read again after the run.
+	file_put_contents( '/proc/self/clear_refs', '5' );
 	$base = memory_get_usage();
 	$t    = microtime( true );
 	$out  = $work();
 	// Role changes leave notes for linked sites, sent at the end of the request: count that work too.
 	Plugin::instance()->sites->sync->flush();
-	return array( microtime( true ) - $t, memory_get_peak_usage() - $base, $out );
+	$elapsed     = microtime( true ) - $t;
+	$bench_rss[] = preg_match( '/VmHWM:\s+(\d+)/', (string) file_get_contents( '/proc/self/status' ), $m ) ? (int) $m[1] * 1024 : 0;
+	return array( $elapsed, memory_get_peak_usage() - $base, $out );
 };
+$bench_rss = array();
 $run = static function ( $state ) use ( $job ) {
 	while ( 'running' === $state['status'] ) {
 		$state = $job->step( 60.0 );
@@ -145,15 +151,15 @@ BulkUsers::remove( 'bench_wpf_' );
 $per_ours = $apply_s / max( 1, $apply['processed'] ) * 1e6;
 $per_base = $base_s / max( 1, count( $ids ) ) * 1e6;
 $rows     = array(
-	array( 'TagBridge dry run (plan only)', $dry['processed'], $dry['users_changed'], '-', $dry_s, $dry_s / max( 1, $dry['processed'] ) * 1e6, $dry_mem ),
-	array( 'TagBridge reconcile (plan + apply)', $apply['processed'], $apply['users_changed'], $role_changes, $apply_s, $per_ours, $apply_mem ),
-	array( 'TagBridge second dry run (converged)', $again['processed'], $again['users_changed'], '-', $again_s, $again_s / max( 1, $again['processed'] ) * 1e6, 0 ),
-	array( 'Baseline, WP Fusion way (per user)', count( $ids ), '-', $base_changes, $base_s, $per_base, $base_mem ),
+	array( 'TagBridge dry run (plan only)', $dry['processed'], $dry['users_changed'], '-', $dry_s, $dry_s / max( 1, $dry['processed'] ) * 1e6, $dry_mem, $bench_rss[0] ),
+	array( 'TagBridge reconcile (plan + apply)', $apply['processed'], $apply['users_changed'], $role_changes, $apply_s, $per_ours, $apply_mem, $bench_rss[1] ),
+	array( 'TagBridge second dry run (converged)', $again['processed'], $again['users_changed'], '-', $again_s, $again_s / max( 1, $again['processed'] ) * 1e6, 0, $bench_rss[2] ),
+	array( 'Baseline, WP Fusion way (per user)', count( $ids ), '-', $base_changes, $base_s, $per_base, $base_mem, $bench_rss[3] ),
 );
 printf( "\nReconcile after a link change: %d users, %d linked roles, tags are the truth (setup %.1f s)\n\n", $users, $nlinks, $setup );
-printf( "| %-38s | %8s | %8s | %8s | %8s | %9s | %9s |\n", 'run', 'users', 'changed', 'role ops', 'seconds', 'µs/user', 'peak MB' );
-printf( "|%s|%s|%s|%s|%s|%s|%s|\n", str_repeat( '-', 40 ), str_repeat( '-', 10 ), str_repeat( '-', 10 ), str_repeat( '-', 10 ), str_repeat( '-', 10 ), str_repeat( '-', 11 ), str_repeat( '-', 11 ) );
+printf( "| %-38s | %8s | %8s | %8s | %8s | %9s | %9s | %9s |\n", 'run', 'users', 'changed', 'role ops', 'seconds', 'µs/user', 'peak MB', 'peak RSS' );
+printf( "|%s|%s|%s|%s|%s|%s|%s|%s|\n", str_repeat( '-', 40 ), str_repeat( '-', 10 ), str_repeat( '-', 10 ), str_repeat( '-', 10 ), str_repeat( '-', 10 ), str_repeat( '-', 11 ), str_repeat( '-', 11 ), str_repeat( '-', 11 ) );
 foreach ( $rows as $row ) {
-	printf( "| %-38s | %8s | %8s | %8s | %8.2f | %9.1f | %9.1f |\n", $row[0], $row[1], $row[2], $row[3], $row[4], $row[5], $row[6] / 1048576 );
+	printf( "| %-38s | %8s | %8s | %8s | %8.2f | %9.1f | %9.1f | %9.1f |\n", $row[0], $row[1], $row[2], $row[3], $row[4], $row[5], $row[6] / 1048576, $row[7] / 1048576 );
 }
 printf( "\nBaseline extrapolated to %d users: %.1f s. Speed-up per user (baseline / TagBridge plan + apply): %.1fx\n", $users, $per_base * $users / 1e6, $per_base / max( 0.001, $per_ours ) );
