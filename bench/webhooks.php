@@ -36,6 +36,7 @@ tagbridge_update_settings( array( 'role_links' => array() ) );
  * @return array{statuses: array<int, int>, latencies: float[], wall: float}
  */
 function tb_burst( $endpoint, $secret, $run, $total, $rate, $concurrency ) {
+	$load      = sys_getloadavg()[0];
 	$multi     = curl_multi_init();
 	$statuses  = array();
 	$latencies = array();
@@ -87,6 +88,8 @@ function tb_burst( $endpoint, $secret, $run, $total, $rate, $concurrency ) {
 		'statuses'  => $statuses,
 		'latencies' => $latencies,
 		'wall'      => microtime( true ) - $start,
+		// The machine's 1-minute load average before and after: other work on the cores moves every number here.
+		'load'      => sprintf( '%.1f-%.1f', $load, sys_getloadavg()[0] ),
 	);
 }
 
@@ -133,13 +136,14 @@ if ( $base_secs > 0 ) {
 	$rows[] = array( "Baseline, in-request ({$rate}/s x {$base_secs}s)", $total, $burst, '0 (inline)', "{$users}/{$contacts}", $wrong, '-' );
 }
 
-printf( "\n| %-38s | %5s | %-24s | %8s | %8s | %8s | %8s | %8s | %-10s | %-11s | %9s | %6s |\n", 'run', 'sent', 'statuses', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'drain s', 'users', 'tags off', 'failed' );
-echo '|' . str_repeat( '-', 40 ) . '|' . str_repeat( '-', 7 ) . '|' . str_repeat( '-', 26 ) . str_repeat( '|' . str_repeat( '-', 10 ), 5 ) . '|' . str_repeat( '-', 12 ) . '|' . str_repeat( '-', 13 ) . '|' . str_repeat( '-', 11 ) . '|' . str_repeat( '-', 8 ) . "|\n";
+printf( "\n| %-38s | %5s | %-24s | %8s | %8s | %8s | %8s | %8s | %-10s | %-11s | %9s | %6s | %-9s |\n", 'run', 'sent', 'statuses', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'drain s', 'users', 'tags off', 'failed', 'load' );
+echo '|' . str_repeat( '-', 40 ) . '|' . str_repeat( '-', 7 ) . '|' . str_repeat( '-', 26 ) . str_repeat( '|' . str_repeat( '-', 10 ), 5 ) . '|' . str_repeat( '-', 12 ) . '|' . str_repeat( '-', 13 ) . '|' . str_repeat( '-', 11 ) . '|' . str_repeat( '-', 8 ) . '|' . str_repeat( '-', 11 ) . "|\n";
 foreach ( $rows as list( $name, $sent, $b, $drain, $users, $wrong, $failed ) ) {
 	ksort( $b['statuses'] );
 	$hist = implode( ' ', array_map( fn( $k, $v ) => "{$k}:{$v}", array_keys( $b['statuses'] ), $b['statuses'] ) );
 	$l    = $b['latencies'];
-	printf( "| %-38s | %5d | %-24s | %8.0f | %8.0f | %8.0f | %8.0f | %8.0f | %-10s | %-11s | %9d | %6s |\n", $name, $sent, $hist, $sent / $b['wall'], tb_pct( $l, 50 ), tb_pct( $l, 95 ), tb_pct( $l, 99 ), $l ? end( $l ) : 0, $drain, $users, $wrong, $failed );
+	printf( "| %-38s | %5d | %-24s | %8.0f | %8.0f | %8.0f | %8.0f | %8.0f | %-10s | %-11s | %9d | %6s | %-9s |\n", $name, $sent, $hist, $sent / $b['wall'], tb_pct( $l, 50 ), tb_pct( $l, 95 ), tb_pct( $l, 99 ), $l ? end( $l ) : 0, $drain, $users, $wrong, $failed, $b['load'] );
 }
 echo "\nstatuses: HTTP status:count (0 = no answer within 60 s). drain: seconds from the last answer until no webhook was pending.\n";
 echo "users: created/expected. tags off: contacts whose final tags are not their last webhook's (lost or out of order).\n";
+echo "load: the machine's 1-minute load average when the burst started and when it ended (the burst's own processes count in the second).\n";

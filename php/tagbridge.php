@@ -37,4 +37,6 @@ unset( $tagbridge_problem );
 require __DIR__ . '/includes/functions.php';
 
 register_activation_hook( __FILE__, array( TagBridge\Installer::class, 'activate' ) );
+// Webhooks to the front controller are answered before anything else of the plugin is built.
+add_action( 'plugins_loaded', array( TagBridge\Webhook\EarlyEntry::class, 'answer' ), PHP_INT_MIN );
 add_action( 'plugins_loaded', array( TagBridge\Plugin::class, 'boot' ) );

@@ -48,6 +48,7 @@ use TagBridge\Outbox\TagListener;
 use TagBridge\Admin\WebhooksPage;
 use TagBridge\Webhook\Authenticator;
 use TagBridge\Webhook\Endpoint;
+use TagBridge\Webhook\Kicker;
 use TagBridge\Webhook\Processor;
 use TagBridge\Webhook\Queue;
 use TagBridge\Webhook\UserImporter;
@@ -174,6 +175,13 @@ final class Plugin {
 	public $webhook_runner;
 
 	/**
+	 * Starts the webhook runner after requests that stored webhooks.
+	 *
+	 * @var Kicker
+	 */
+	public $webhook_kicker;
+
+	/**
 	 * Inbound webhook endpoint.
 	 *
 	 * @var Endpoint
@@ -225,8 +233,9 @@ final class Plugin {
 		$this->webhooks         = new Queue();
 		$importer               = new UserImporter( $this->settings );
 		$processor              = new Processor( array( Connection::class, 'crm' ), $importer, $this->sync, $this->tags, $this->outbox, $this->roles );
-		$this->webhook_runner   = new WebhookRunner( $this->webhooks, $processor, $this->log, array( $this->runner, 'key' ) );
-		$this->webhook_endpoint = new Endpoint( $this->engine, new Authenticator(), $this->webhooks, $this->webhook_runner, $importer, $this->log );
+		$this->webhook_kicker   = new Kicker( array( $this->runner, 'key' ) );
+		$this->webhook_runner   = new WebhookRunner( $this->webhooks, $processor, $this->log, $this->webhook_kicker );
+		$this->webhook_endpoint = new Endpoint( $this->engine, new Authenticator(), $this->webhooks, $this->webhook_kicker, $importer, $this->log );
 		$this->pull             = new FieldPull( $this->engine, $this->settings, new UserFields(), $this->fields, $this->outbox );
 
 		$this->ultimate_member = new UltimateMember( $this->settings, $this->sync, $this->outbox, $this->pull, $this->notices );
@@ -285,6 +294,7 @@ final class Plugin {
 		}
 		$plugin->webhook_endpoint->register();
 		$plugin->webhook_runner->register();
+		$plugin->webhook_kicker->register();
 		if ( is_admin() ) {
 			$plugin->notices->register();
 			( new RolesPage( $plugin->settings, $plugin->link_changes, $plugin->reconcile, $plugin->notices ) )->register();

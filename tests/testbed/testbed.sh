@@ -410,6 +410,8 @@ EOF
     cp "$SCRIPT_DIR/mu-plugin-offline.php" "$dir/wp-content/mu-plugins/tagbridge-testbed-offline.php"
     # No mail either: messages WordPress tries to send are recorded for the tests (see the file).
     cp "$SCRIPT_DIR/mu-plugin-mail-capture.php" "$dir/wp-content/mu-plugins/tagbridge-testbed-mail-capture.php"
+    # Which loading stages a request reached, for the tests that ask (see the file).
+    cp "$SCRIPT_DIR/mu-plugin-request-trace.php" "$dir/wp-content/mu-plugins/tagbridge-testbed-request-trace.php"
 
     log "installing WordPress"
     if ! TB_SITE_DIR=$dir TB_SITE_NAME=$name run_php "$SCRIPT_DIR/install-site.php"; then

@@ -5,6 +5,10 @@
  * validate through the extension, store the request and answer 202 with its id; `test` answers
  * 200 at once. Nothing is changed before the answer.
  *
+ * Requests to the site's front controller are answered by EarlyEntry at plugins_loaded, through
+ * handle_globals(); the REST route stays for discovery, rest_do_request() and sites whose
+ * index.php does not load the theme.
+ *
  * @package TagBridge
  */
 
@@ -25,6 +29,9 @@ final class Endpoint {
 	/** REST namespace and route. */
 	const ROUTE_NAMESPACE = 'tagbridge/v1';
 	const ROUTE           = '/webhook';
+
+	/** Headers the credentials come in, spelled as WordPress's REST requests name them. */
+	const AUTH_HEADERS = array( 'x_tagbridge_key', 'x_tagbridge_signature', 'x_tagbridge_timestamp' );
 
 	/**
 	 * Extension wrapper.
@@ -48,11 +55,11 @@ final class Endpoint {
 	private $queue;
 
 	/**
-	 * Runner.
+	 * Starts a runner after the answer.
 	 *
-	 * @var WebhookRunner
+	 * @var Kicker
 	 */
-	private $runner;
+	private $kicker;
 
 	/**
 	 * Role checks.
@@ -74,15 +81,15 @@ final class Endpoint {
 	 * @param Engine        $engine   Extension wrapper.
 	 * @param Authenticator $auth     Credentials check.
 	 * @param Queue         $queue    Queue.
-	 * @param WebhookRunner $runner   Runner.
+	 * @param Kicker        $kicker   Starts a runner after the answer.
 	 * @param UserImporter  $importer Role checks.
 	 * @param Logger        $log      Log.
 	 */
-	public function __construct( Engine $engine, Authenticator $auth, Queue $queue, WebhookRunner $runner, UserImporter $importer, Logger $log ) {
+	public function __construct( Engine $engine, Authenticator $auth, Queue $queue, Kicker $kicker, UserImporter $importer, Logger $log ) {
 		$this->engine   = $engine;
 		$this->auth     = $auth;
 		$this->queue    = $queue;
-		$this->runner   = $runner;
+		$this->kicker   = $kicker;
 		$this->importer = $importer;
 		$this->log      = $log;
 	}
@@ -93,7 +100,6 @@ final class Endpoint {
 	public function register() {
 		# Actions
 		add_action( 'rest_api_init', array( $this, 'register_routes' ) );
-		add_action( 'parse_request', array( $this, 'query_form' ), 1 );
 
 		# Filters
 		// Before WordPress's own JSON parsing, so a malformed body gets TagBridge's answer, not core's.
@@ -139,7 +145,7 @@ final class Endpoint {
 	 */
 	public function rest( WP_REST_Request $request ) {
 		$headers = array();
-		foreach ( array( 'x_tagbridge_key', 'x_tagbridge_signature', 'x_tagbridge_timestamp' ) as $name ) {
+		foreach ( self::AUTH_HEADERS as $name ) {
 			$headers[ $name ] = (string) $request->get_header( $name );
 		}
 		$type   = $request->get_content_type();
@@ -154,26 +160,23 @@ final class Endpoint {
 	}
 
 	/**
-	 * The query form: `/?tagbridge_action=…` on any front-end URL, answered with JSON.
+	 * Authenticates, validates and stores the request PHP is serving, read from the superglobals
+	 * as PHP filled them: for EarlyEntry, which runs before WordPress adds slashes to them
+	 * (wp_magic_quotes() follows plugins_loaded).
+	 *
+	 * @return array{0: int, 1: array} Status and JSON data.
 	 */
-	public function query_form() {
-		if ( ! isset( $_GET['tagbridge_action'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification -- authenticated by the webhook key.
-			return;
-		}
+	public function handle_globals() {
+		// phpcs:disable WordPress.Security.NonceVerification,WordPress.Security.ValidatedSanitizedInput -- authenticated by the webhook key or signature and validated by the extension; not slashed yet.
 		$headers = array();
-		foreach ( array( 'x_tagbridge_key', 'x_tagbridge_signature', 'x_tagbridge_timestamp' ) as $name ) {
-			$server            = 'HTTP_' . strtoupper( $name );
-			$headers[ $name ] = isset( $_SERVER[ $server ] ) ? (string) wp_unslash( $_SERVER[ $server ] ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- compared, never output.
+		foreach ( self::AUTH_HEADERS as $name ) {
+			$server           = 'HTTP_' . strtoupper( $name );
+			$headers[ $name ] = isset( $_SERVER[ $server ] ) ? (string) $_SERVER[ $server ] : '';
 		}
-		$type   = isset( $_SERVER['CONTENT_TYPE'] ) ? (string) wp_unslash( $_SERVER['CONTENT_TYPE'] ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput
-		$form   = self::is_form( $type );
-		$params = wp_unslash( $_GET ); // phpcs:ignore WordPress.Security.NonceVerification,WordPress.Security.ValidatedSanitizedInput -- validated by the extension.
-		$body   = (string) file_get_contents( 'php://input' );
-		if ( $form ) {
-			$params = array_merge( $params, wp_unslash( $_POST ) ); // phpcs:ignore WordPress.Security.NonceVerification,WordPress.Security.ValidatedSanitizedInput
-		}
-		list( $status, $data ) = $this->handle( $params, $headers, $body, $form );
-		wp_send_json( $data, $status );
+		$form   = self::is_form( isset( $_SERVER['CONTENT_TYPE'] ) ? (string) $_SERVER['CONTENT_TYPE'] : '' );
+		$params = $form ? array_merge( $_GET, $_POST ) : $_GET;
+		// phpcs:enable
+		return $this->handle( $params, $headers, (string) file_get_contents( 'php://input' ), $form );
 	}
 
 	/**
@@ -230,7 +233,7 @@ final class Endpoint {
 		if ( is_wp_error( $id ) ) {
 			return self::error( $id->get_error_code(), $id->get_error_message(), 503 );
 		}
-		$this->runner->accepted();
+		$this->kicker->accepted();
 		return array(
 			202,
 			array(

@@ -1,9 +1,8 @@
 <?php
 /**
- * Processes the webhook queue after the caller has its 202: right after the response where PHP-FPM
- * can finish it early, otherwise in a background request (a non-blocking loopback, with WP-Cron as
- * the safety net). One runner at a time (a database lock), in id order, so one contact's webhooks
- * are applied in the order they arrived.
+ * Processes the webhook queue after the caller has its 202, in a background request started by
+ * the Kicker (a non-blocking loopback, with WP-Cron as the safety net). One runner at a time (a
+ * database lock), in id order, so one contact's webhooks are applied in the order they arrived.
  *
  * @package TagBridge
  */
@@ -20,20 +19,16 @@ defined( 'ABSPATH' ) || exit;
  */
 final class WebhookRunner {
 
-	/** WP-Cron event and admin-ajax action. */
-	const HOOK = 'tagbridge_webhook_run';
-
-	/** Option: Unix time a runner last reported it was working (kicks are skipped meanwhile). */
-	const HEARTBEAT_OPTION = 'tagbridge_webhook_runner_beat';
-
 	/** MariaDB lock that makes one runner at a time. */
 	const LOCK = 'tagbridge_webhooks';
 
-	/** Seconds one drain may run (below PHP's and the loopback's limits). */
-	const TIME_BUDGET = 20;
-
-	/** Seconds a heartbeat counts as a live runner. */
-	const BEAT_FRESH = 10;
+	/**
+	 * Seconds one drain may run before it hands over to a fresh loopback request (which costs one
+	 * WordPress boot). Short, because a runner holds a web server worker all along — and on PHP's
+	 * built-in server, also the connections that worker had already accepted: webhooks that wait
+	 * behind it are stored late, out of their sending order.
+	 */
+	const TIME_BUDGET = 5;
 
 	/** Attempts before a webhook whose CRM keeps failing is given up. */
 	const MAX_ATTEMPTS = 10;
@@ -60,18 +55,11 @@ final class WebhookRunner {
 	private $log;
 
 	/**
-	 * Returns the loopback key (shared with the outbox runner).
+	 * Heartbeat, next runner and the loopback key.
 	 *
-	 * @var callable
+	 * @var Kicker
 	 */
-	private $key;
-
-	/**
-	 * Whether this request accepted a webhook.
-	 *
-	 * @var bool
-	 */
-	private $accepted = false;
+	private $kicker;
 
 	/**
 	 * Builds the runner.
@@ -79,13 +67,13 @@ final class WebhookRunner {
 	 * @param Queue     $queue     Queue.
 	 * @param Processor $processor Processor.
 	 * @param Logger    $log       Log.
-	 * @param callable  $key       Returns the loopback key.
+	 * @param Kicker    $kicker    Heartbeat, next runner and the loopback key.
 	 */
-	public function __construct( Queue $queue, Processor $processor, Logger $log, callable $key ) {
+	public function __construct( Queue $queue, Processor $processor, Logger $log, Kicker $kicker ) {
 		$this->queue     = $queue;
 		$this->processor = $processor;
 		$this->log       = $log;
-		$this->key       = $key;
+		$this->kicker    = $kicker;
 	}
 
 	/**
@@ -93,41 +81,16 @@ final class WebhookRunner {
 	 */
 	public function register() {
 		# Actions
-		add_action( 'shutdown', array( $this, 'end_of_request' ), 60 );
-		add_action( self::HOOK, array( $this, 'drain' ) );
-		add_action( 'wp_ajax_nopriv_' . self::HOOK, array( $this, 'loopback' ) );
-		add_action( 'wp_ajax_' . self::HOOK, array( $this, 'loopback' ) );
-	}
-
-	/**
-	 * The endpoint stored a webhook in this request.
-	 */
-	public function accepted() {
-		$this->accepted = true;
-	}
-
-	/**
-	 * End of a request that accepted webhooks: process them once the caller has its answer.
-	 */
-	public function end_of_request() {
-		if ( ! $this->accepted ) {
-			return;
-		}
-		$this->accepted = false;
-		if ( function_exists( 'fastcgi_finish_request' ) && 'cli' !== PHP_SAPI ) {
-			fastcgi_finish_request();
-			$this->drain();
-			return;
-		}
-		// Elsewhere (mod_php, the built-in server) the answer waits for shutdown: hand over instead.
-		$this->kick( time() );
+		add_action( Kicker::HOOK, array( $this, 'drain' ) );
+		add_action( 'wp_ajax_nopriv_' . Kicker::HOOK, array( $this, 'loopback' ) );
+		add_action( 'wp_ajax_' . Kicker::HOOK, array( $this, 'loopback' ) );
 	}
 
 	/**
 	 * The loopback request: checks the key in constant time, then drains.
 	 */
 	public function loopback() {
-		Loopback::authorise( (string) call_user_func( $this->key ) );
+		Loopback::authorise( $this->kicker->key() );
 		$this->drain();
 		wp_send_json_success();
 	}
@@ -147,7 +110,7 @@ final class WebhookRunner {
 		$done    = 0;
 		$started = microtime( true );
 		try {
-			update_option( self::HEARTBEAT_OPTION, time(), false );
+			$this->kicker->beat( time() );
 			$beat = time();
 			do {
 				$now      = $fixed_now ? (int) $now : time();
@@ -160,26 +123,32 @@ final class WebhookRunner {
 						break;
 					}
 					foreach ( $rows as $row ) {
+						// Checked per row: under load a batch can take longer than the whole budget.
+						if ( microtime( true ) - $started >= self::TIME_BUDGET ) {
+							break 2;
+						}
 						$after = $row['id'];
-						// A contact whose older row waits for a retry keeps its later rows waiting too.
-						if ( isset( $blocked[ $row['contact_key'] ] ) || $row['due_at'] > $now ) {
-							$blocked[ $row['contact_key'] ] = true;
+						$names = self::names( $row );
+						// A contact whose older row waits for a retry keeps its later rows waiting too,
+						// whichever of its names (email, contact id) they carry.
+						if ( array_intersect_key( $names, $blocked ) || $row['due_at'] > $now ) {
+							$blocked += $names;
 							continue;
 						}
 						if ( ! $this->process_row( $row, $now ) ) {
-							$blocked[ $row['contact_key'] ] = true;
+							$blocked += $names;
 						}
 						++$progress;
 						if ( time() - $beat >= 2 ) {
 							$beat = time();
-							update_option( self::HEARTBEAT_OPTION, $beat, false );
+							$this->kicker->beat( $beat );
 						}
 					}
 				}
 				$done += $progress;
 			} while ( $progress > 0 && microtime( true ) - $started < self::TIME_BUDGET );
 		} finally {
-			delete_option( self::HEARTBEAT_OPTION );
+			$this->kicker->stop();
 			$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', self::LOCK ) );
 		}
 		if ( 0 === wp_rand( 0, 99 ) ) {
@@ -187,9 +156,26 @@ final class WebhookRunner {
 		}
 		// Rows that arrived while this runner was finishing found the lock taken: carry on for them.
 		if ( ! $fixed_now && $this->queue->has_due( time() ) ) {
-			$this->kick( time() );
+			$this->kicker->kick( time() );
 		}
 		return $done;
+	}
+
+	/**
+	 * The names a row's contact goes by: its ordering key (email, else contact id) and, when the
+	 * webhook carries both, its contact id too — so a contact addressed by email in one webhook
+	 * and by contact id in the next keeps its order behind a retry. A contact addressed only by
+	 * email, then only by contact id, is not linked here (only the CRM knows they are one).
+	 *
+	 * @param array $row Queue row.
+	 * @return array<string, true>
+	 */
+	private static function names( array $row ) {
+		$names = array( $row['contact_key'] => true );
+		if ( isset( $row['request']['contact_id'] ) && '' !== (string) $row['request']['contact_id'] ) {
+			$names[ 'id:' . $row['request']['contact_id'] ] = true;
+		}
+		return $names;
 	}
 
 	/**
@@ -232,23 +218,5 @@ final class WebhookRunner {
 			$out['result']
 		);
 		return true;
-	}
-
-	/**
-	 * Makes sure a runner comes: unless one reported in lately, a loopback request now, and a
-	 * WP-Cron event in case the loopback is lost.
-	 *
-	 * @param int $now Unix time.
-	 */
-	public function kick( $now ) {
-		if ( (int) get_option( self::HEARTBEAT_OPTION, 0 ) > $now - self::BEAT_FRESH ) {
-			return;
-		}
-		// Counts as a beat: the webhooks that arrive before the new runner starts need no kick of their own.
-		update_option( self::HEARTBEAT_OPTION, $now, false );
-		if ( ! wp_next_scheduled( self::HOOK ) ) {
-			wp_schedule_single_event( $now + 60, self::HOOK );
-		}
-		Loopback::start( self::HOOK, (string) call_user_func( $this->key ) );
 	}
 }

@@ -4,9 +4,13 @@
  * authentication, role escalation attempts, the send_notification matrix, ordering for one
  * contact, and hostile input. Webhooks are processed by the site's own background runner; the
  * tests wait (bounded) for the stored row to leave `pending`.
+ *
+ * Every webhook here is answered by the early entry (EarlyEntry, at plugins_loaded); which code
+ * answered is told by the test bed's request trace (tests/testbed/mu-plugin-request-trace.php).
  */
 
 use TagBridge\Plugin;
+use TagBridge\Webhook\EarlyEntry;
 use TagBridge\Tests\TestCase;
 use TagBridge\Webhook\Processor;
 use TagBridge\Webhook\Queue;
@@ -64,13 +68,17 @@ final class WebhookTest extends TestCase {
 	}
 
 	/**
-	 * One HTTP request to the served site (curl: raw bytes and headers exactly as given).
+	 * One HTTP request to the served site (curl: raw bytes and headers exactly as given). Every
+	 * request asks for the test bed's trace of the loading stages it reached.
 	 *
-	 * @return array{0: int, 1: mixed, 2: string} Status, decoded JSON, raw body.
+	 * @return array{0: int, 1: mixed, 2: string, 3: array<string, string[]>} Status, decoded JSON,
+	 *         raw body, response headers (lower-case name => values).
 	 */
 	private function call( string $query, ?string $body = null, array $headers = array(), string $path = '/wp-json/tagbridge/v1/webhook' ): array {
-		$ch   = curl_init( getenv( 'TB_SITE_URL' ) . $path . ( '' === $query ? '' : '?' . $query ) );
-		$list = array( 'Content-Type: application/json' );
+		$ch       = curl_init( getenv( 'TB_SITE_URL' ) . $path . ( '' === $query ? '' : '?' . $query ) );
+		$list     = array( 'X-TagBridge-Trace: 1' );
+		$received = array();
+		$headers += array( 'Content-Type' => 'application/json' );
 		foreach ( $headers as $k => $v ) {
 			$list[] = $k . ': ' . $v;
 		}
@@ -80,6 +88,13 @@ final class WebhookTest extends TestCase {
 				CURLOPT_RETURNTRANSFER => true,
 				CURLOPT_HTTPHEADER     => $list,
 				CURLOPT_TIMEOUT        => 30,
+				CURLOPT_HEADERFUNCTION => static function ( $ch, $line ) use ( &$received ) {
+					$parts = explode( ':', $line, 2 );
+					if ( 2 === count( $parts ) ) {
+						$received[ strtolower( trim( $parts[0] ) ) ][] = trim( $parts[1] );
+					}
+					return strlen( $line );
+				},
 			)
 		);
 		if ( null !== $body ) {
@@ -88,7 +103,12 @@ final class WebhookTest extends TestCase {
 		$raw    = (string) curl_exec( $ch );
 		$status = (int) curl_getinfo( $ch, CURLINFO_RESPONSE_CODE );
 		curl_close( $ch );
-		return array( $status, json_decode( $raw, true ), $raw );
+		return array( $status, json_decode( $raw, true ), $raw, $received );
+	}
+
+	/** The loading stages a traced request reached (empty: answered at plugins_loaded by the early entry). */
+	private static function stages( array $headers ): array {
+		return $headers['x-tagbridge-trace'] ?? array();
 	}
 
 	/** Sends a webhook with the key in the header and returns [status, json]. */
@@ -133,6 +153,116 @@ final class WebhookTest extends TestCase {
 	private function mails(): array {
 		$lines = array_filter( explode( "\n", (string) file_get_contents( self::mails_file() ) ) );
 		return array_map( fn( $l ) => json_decode( $l, true ), array_values( $lines ) );
+	}
+
+	public function test_the_early_entry_answers_every_url_form_before_init_and_the_runner_still_comes(): void {
+		$key   = Secret::get();
+		$forms = array(
+			'REST path'                   => array( '', '/wp-json/tagbridge/v1/webhook' ),
+			'REST path, trailing slash'   => array( '', '/wp-json/tagbridge/v1/webhook/' ),
+			'REST path behind index.php'  => array( '', '/index.php/wp-json/tagbridge/v1/webhook' ),
+			'rest_route on the home page' => array( 'rest_route=/tagbridge/v1/webhook', '/' ),
+			'rest_route on another page'  => array( 'rest_route=%2Ftagbridge%2Fv1%2Fwebhook%2F', '/sample-page/' ),
+			'query form on the home page' => array( 'tagbridge_action=add', '/' ),
+			'query form on another path'  => array( 'tagbridge_action=add', '/no/such/page/' ),
+		);
+		foreach ( $forms as $name => list( $query, $path ) ) {
+			$email = $this->email( 'early' );
+			$body  = wp_json_encode( array_merge( 'tagbridge_action=add' === $query ? array() : array( 'action' => 'add' ), array( 'email' => $email, 'tags' => array( 'Gold' ) ) ) );
+			list( $status, $json, $raw, $headers ) = $this->call( $query, $body, array( 'X-TagBridge-Key' => $key ), $path );
+			$this->assertSame( 202, $status, "$name: $raw" );
+			$this->assertSame( array( 'accepted', 'id', 'action' ), array_keys( $json ), $name );
+			$this->assertSame( array( 'application/json; charset=UTF-8' ), $headers['content-type'], $name );
+			$this->assertSame( array(), self::stages( $headers ), "$name: answered before init, and before the plugins' plugins_loaded work" );
+			$row = $this->processed( (int) $json['id'] );
+			$this->assertSame( 'done', $row['status'], "$name: the runner kicked at the early entry's shutdown processed it" );
+			$this->assertSame( array( 'Gold' ), tagbridge_get_tags( get_user_by( 'email', $email )->ID ), $name );
+		}
+
+		// A form body is parameters, as on the REST route.
+		$email = $this->email( 'form' );
+		list( $status, $json, $raw, $headers ) = $this->call( 'tagbridge_action=add', http_build_query( array( 'email' => $email, 'tags' => 'Silver,Gold' ) ), array( 'X-TagBridge-Key' => $key, 'Content-Type' => 'application/x-www-form-urlencoded' ), '/' );
+		$this->assertSame( array( 202, array() ), array( $status, self::stages( $headers ) ), $raw );
+		$this->assertSame( 'done', $this->processed( (int) $json['id'] )['status'] );
+		$this->assertSame( array( 'Gold', 'Silver' ), tagbridge_get_tags( get_user_by( 'email', $email )->ID ) );
+
+		// Refusals and `test` come from the same place, with the same headers.
+		list( $status, $json, , $headers ) = $this->call( '', wp_json_encode( array( 'action' => 'test' ) ), array( 'X-TagBridge-Key' => 'wrong' ) );
+		$this->assertSame( array( 403, 'tagbridge_auth_failed', array() ), array( $status, $json['code'], self::stages( $headers ) ) );
+		list( $status, $json, , $headers ) = $this->call( 'rest_route=/tagbridge/v1/webhook&action=test&key=' . $key, null, array(), '/' );
+		$this->assertSame( array( 200, true, array() ), array( $status, $json['ok'], self::stages( $headers ) ) );
+	}
+
+	public function test_the_rest_route_gives_the_early_entrys_answers_to_requests_it_does_not_take(): void {
+		$key = Secret::get();
+		// In-process (rest_do_request): the route is registered and answers with Endpoint::handle().
+		$request = new WP_REST_Request( 'POST', '/tagbridge/v1/webhook' );
+		$request->set_header( 'Content-Type', 'application/json' );
+		$request->set_body( wp_json_encode( array( 'action' => 'test' ) ) );
+		$anonymous = rest_do_request( $request );
+		$request->set_header( 'X-TagBridge-Key', $key );
+		$keyed = rest_do_request( $request );
+		list( $early_status, $early_json ) = $this->call( '', wp_json_encode( array( 'action' => 'test' ) ) );
+		$this->assertSame( array( 401, $early_json ), array( $anonymous->get_status(), $anonymous->get_data() ), 'the same refusal as the early entry gives' );
+		$this->assertSame( 401, $early_status );
+		$this->assertSame( array( 200, true ), array( $keyed->get_status(), $keyed->get_data()['ok'] ) );
+
+		// Over HTTP, a parameter of the REST server's own leaves the request to WordPress, whose route answers.
+		list( $status, $json, $raw, $headers ) = $this->call( '_envelope=1', wp_json_encode( array( 'action' => 'test' ) ), array( 'X-TagBridge-Key' => $key ) );
+		$this->assertSame( 200, $status, $raw );
+		$this->assertSame( array( 200, true ), array( $json['status'], $json['body']['ok'] ), 'enveloped by the REST server' );
+		$this->assertSame( array( 'plugins_loaded', 'init' ), self::stages( $headers ) );
+
+		// Discovery still lists the route.
+		list( $status, $json, , $headers ) = $this->call( 'rest_route=/', null, array(), '/' );
+		$this->assertSame( 200, $status );
+		$this->assertArrayHasKey( '/tagbridge/v1/webhook', $json['routes'] );
+		$this->assertSame( array( 'plugins_loaded', 'init' ), self::stages( $headers ) );
+	}
+
+	public function test_other_entry_points_and_other_urls_get_wordpress_as_usual(): void {
+		$before = $this->queue_size();
+		$key    = Secret::get();
+		$add    = 'tagbridge_action=add&email=' . rawurlencode( $this->email( 'elsewhere' ) );
+		// Not the front controller: admin-ajax, wp-login, wp-cron and xmlrpc never take a webhook.
+		$cases = array(
+			'admin-ajax' => array( '/wp-admin/admin-ajax.php', 400, '0' ),
+			'wp-login'   => array( '/wp-login.php', 200, '<form name="loginform"' ),
+			'wp-cron'    => array( '/wp-cron.php', 200, '' ),
+			'xmlrpc'     => array( '/xmlrpc.php', 405, 'XML-RPC server accepts POST requests only.' ),
+		);
+		foreach ( $cases as $name => list( $path, $want, $content ) ) {
+			list( $status, , $raw, $headers ) = $this->call( $add, null, array( 'X-TagBridge-Key' => $key ), $path );
+			$this->assertSame( $want, $status, "$name: $raw" );
+			$this->assertStringContainsString( $content, $raw, $name );
+			$this->assertStringNotContainsString( 'accepted', $raw, $name );
+			$this->assertSame( array( 'plugins_loaded', 'init' ), self::stages( $headers ), "$name: WordPress loaded as usual" );
+		}
+		$this->assertSame( $before, $this->queue_size(), 'nothing stored' );
+
+		// The front controller with something else: the page, another REST route, a near miss.
+		list( $status, , $raw, $headers ) = $this->call( '', null, array(), '/' );
+		$this->assertSame( array( 200, array( 'plugins_loaded', 'init' ) ), array( $status, self::stages( $headers ) ) );
+		$this->assertStringContainsString( '<html', $raw );
+		foreach ( array( '/wp-json/tagbridge/v1/webhooks', '/wp-json/tagbridge/v1/webhook/more', '/tagbridge/v1/webhook' ) as $path ) {
+			list( $status, $json, , $headers ) = $this->call( '', null, array( 'X-TagBridge-Key' => $key ), $path );
+			$this->assertSame( 404, $status, $path );
+			$this->assertNotSame( true, $json['ok'] ?? null, $path );
+			$this->assertSame( array( 'plugins_loaded', 'init' ), self::stages( $headers ), $path );
+		}
+	}
+
+	public function test_the_rest_path_is_recognised_under_the_sites_home_path_only(): void {
+		$route = '/wp-json/tagbridge/v1/webhook';
+		foreach ( array( '', '/', '/?x=1', '?x=1' ) as $tail ) {
+			$this->assertTrue( EarlyEntry::is_rest_path( '/blog' . $route . $tail, 'https://example.org/blog', 'wp-json' ), $tail );
+			$this->assertTrue( EarlyEntry::is_rest_path( $route . $tail, 'https://example.org', 'wp-json' ), $tail );
+		}
+		$this->assertTrue( EarlyEntry::is_rest_path( '/blog/index.php' . $route, 'https://example.org/blog/', 'wp-json' ) );
+		$this->assertTrue( EarlyEntry::is_rest_path( '/blog/api/tagbridge/v1/webhook', 'https://example.org/blog', 'api' ), 'a filtered REST prefix' );
+		foreach ( array( $route, '/blogs' . $route, '/other/blog' . $route, '/blog' . $route . '/x', '/blog/wp-json/tagbridge/v1', '/blog/api/tagbridge/v1/webhook' ) as $uri ) {
+			$this->assertFalse( EarlyEntry::is_rest_path( $uri, 'https://example.org/blog', 'wp-json' ), $uri );
+		}
 	}
 
 	public function test_test_action_answers_at_once_with_the_key_in_header_or_query(): void {
@@ -355,6 +485,45 @@ final class WebhookTest extends TestCase {
 		$this->assertSame( array( 'Gold' ), $two['result']['removed'] );
 		$this->assertSame( array( 'A', 'B', 'Silver' ), tagbridge_get_tags( $id ) );
 		$this->assertLessThanOrEqual( $two['processed_at'], $one['processed_at'] );
+	}
+
+	public function test_a_retry_holds_back_the_contacts_later_webhooks_by_email_or_contact_id(): void {
+		global $wpdb;
+		$plugin = Plugin::instance();
+		$id     = $this->create_user();
+		$email  = get_userdata( $id )->user_email;
+		// The CRM cannot answer the first webhook (a retry), then is back.
+		$calls     = 0;
+		$crm       = static function () use ( &$calls ) {
+			return 1 === ++$calls ? new WP_Error( 'tagbridge_not_connected', 'down' ) : \TagBridge\Crm\Connection::crm();
+		};
+		$runner    = new \TagBridge\Webhook\WebhookRunner( $plugin->webhooks, new Processor( $crm, new UserImporter( $plugin->settings ), $plugin->sync, $plugin->tags, $plugin->outbox, $plugin->roles ), $plugin->log, $plugin->webhook_kicker );
+		$rows      = array();
+		$requests  = array(
+			array( 'email' => $email, 'contact_id' => (string) $id, 'tags' => array( 'Gold' ) ),
+			array( 'contact_id' => (string) $id, 'tags' => array( 'Silver' ) ),
+			array( 'email' => strtoupper( $email ), 'tags' => array( 'Silver', 'Late' ) ),
+		);
+		foreach ( $requests as $payload ) {
+			$parsed = tagbridge_webhook_parse( array( 'action' => 'update_tags' ), wp_json_encode( $payload ) );
+			$rows[] = $plugin->webhooks->accept( $parsed['request'] );
+		}
+		// The site's own runner may still be finishing earlier tests' webhooks.
+		for ( $i = 0; $i < 300 && '1' !== (string) $wpdb->get_var( "SELECT IS_FREE_LOCK('" . \TagBridge\Webhook\WebhookRunner::LOCK . "')" ); $i++ ) {
+			usleep( 100000 );
+		}
+		$now = time();
+		$runner->drain( $now );
+		$this->assertSame( array( 'pending', 'pending', 'pending' ), array_map( fn( $r ) => $plugin->webhooks->find( $r )['status'], $rows ), 'the later webhooks wait, whether they name the contact by id or by email' );
+		$this->assertSame( 1, (int) $plugin->webhooks->find( $rows[0] )['attempts'] );
+		$this->assertSame( array(), tagbridge_get_tags( $id ) );
+
+		$this->assertSame( 3, $runner->drain( $now + 3600 ) );
+		$found = array_map( array( $plugin->webhooks, 'find' ), $rows );
+		$this->assertSame( array( 'done', 'done', 'done' ), array_column( $found, 'status' ) );
+		$this->assertSame( array( 'Late', 'Silver' ), tagbridge_get_tags( $id ), 'applied in the order they arrived' );
+		$this->assertSame( array( 'Silver' ), $found[1]['result']['applied'] );
+		$this->assertSame( array( 'Gold' ), $found[1]['result']['removed'] );
 	}
 
 	public function test_hostile_input_gets_a_4xx_json_error_no_warning_and_no_partial_user(): void {
