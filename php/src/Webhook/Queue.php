@@ -112,6 +112,17 @@ final class Queue {
 	}
 
 	/**
+	 * The newest row's id (0 when the queue is empty): how fast it grows is the arrival rate.
+	 *
+	 * @return int
+	 */
+	public function newest_id() {
+		global $wpdb;
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+		return (int) $wpdb->get_var( 'SELECT MAX(id) FROM ' . self::table() );
+	}
+
+	/**
 	 * Whether a pending row is due.
 	 *
 	 * @param int $now Unix time.

@@ -34,6 +34,25 @@ final class WebhookRunner {
 	const MAX_ATTEMPTS = 10;
 
 	/**
+	 * Webhooks arriving per second above which the runner yields: during a burst, answering every
+	 * caller comes first, so after each row the runner sleeps YIELD times as long as the row took
+	 * (it then uses about a third of a core) and catches up once the burst is over.
+	 */
+	const BURST_RATE = 20;
+
+	/** See BURST_RATE. */
+	const YIELD = 2;
+
+	/**
+	 * Seconds one drain may run while a burst is arriving: the connections its web server worker
+	 * has accepted wait for it (PHP's built-in server), so it hands over sooner.
+	 */
+	const BURST_BUDGET = 1;
+
+	/** Seconds between two measurements of the arrival rate. */
+	const RATE_WINDOW = 0.5;
+
+	/**
 	 * Queue.
 	 *
 	 * @var Queue
@@ -109,6 +128,11 @@ final class WebhookRunner {
 		}
 		$done    = 0;
 		$started = microtime( true );
+		$pace    = array(
+			'at'     => $started,
+			'newest' => $this->queue->newest_id(),
+			'burst'  => false,
+		);
 		try {
 			$this->kicker->beat( time() );
 			$beat = time();
@@ -117,14 +141,14 @@ final class WebhookRunner {
 				$progress = 0;
 				$blocked  = array();
 				$after    = 0;
-				while ( microtime( true ) - $started < self::TIME_BUDGET ) {
+				while ( microtime( true ) - $started < self::budget( $pace ) ) {
 					$rows = $this->queue->pending( $after, 200 );
 					if ( ! $rows ) {
 						break;
 					}
 					foreach ( $rows as $row ) {
 						// Checked per row: under load a batch can take longer than the whole budget.
-						if ( microtime( true ) - $started >= self::TIME_BUDGET ) {
+						if ( microtime( true ) - $started >= self::budget( $pace ) ) {
 							break 2;
 						}
 						$after = $row['id'];
@@ -135,10 +159,14 @@ final class WebhookRunner {
 							$blocked += $names;
 							continue;
 						}
+						$took = microtime( true );
 						if ( ! $this->process_row( $row, $now ) ) {
 							$blocked += $names;
 						}
 						++$progress;
+						if ( ! $fixed_now ) {
+							$this->pace( $pace, microtime( true ) - $took );
+						}
 						if ( time() - $beat >= 2 ) {
 							$beat = time();
 							$this->kicker->beat( $beat );
@@ -146,7 +174,7 @@ final class WebhookRunner {
 					}
 				}
 				$done += $progress;
-			} while ( $progress > 0 && microtime( true ) - $started < self::TIME_BUDGET );
+			} while ( $progress > 0 && microtime( true ) - $started < self::budget( $pace ) );
 		} finally {
 			$this->kicker->stop();
 			$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', self::LOCK ) );
@@ -159,6 +187,36 @@ final class WebhookRunner {
 			$this->kicker->kick( time() );
 		}
 		return $done;
+	}
+
+	/**
+	 * Seconds this drain may run.
+	 *
+	 * @param array $pace See pace().
+	 * @return float
+	 */
+	private static function budget( array $pace ) {
+		return $pace['burst'] ? self::BURST_BUDGET : self::TIME_BUDGET;
+	}
+
+	/**
+	 * Yields the CPU while a burst is arriving (see BURST_RATE); measures the arrival rate every
+	 * RATE_WINDOW seconds from the growth of the newest id.
+	 *
+	 * @param array $pace  `{at, newest, burst}`, carried between rows.
+	 * @param float $spent Seconds the last row took.
+	 */
+	private function pace( array &$pace, $spent ) {
+		$now = microtime( true );
+		if ( $now - $pace['at'] >= self::RATE_WINDOW ) {
+			$newest         = $this->queue->newest_id();
+			$pace['burst']  = ( $newest - $pace['newest'] ) / ( $now - $pace['at'] ) >= self::BURST_RATE;
+			$pace['at']     = $now;
+			$pace['newest'] = $newest;
+		}
+		if ( $pace['burst'] ) {
+			usleep( (int) min( 1e6, $spent * self::YIELD * 1e6 ) );
+		}
 	}
 
 	/**
