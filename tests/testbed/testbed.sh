@@ -454,15 +454,24 @@ cmd_serve() {
 
     cmd_db_start
 
-    log "serving $dir on http://127.0.0.1:$port/"
+    log "serving $dir on http://127.0.0.1:$port/ (${TB_SERVER:-php})"
     # Several workers, so a request that calls back into the site (loopback
     # requests, REST calls made by the plugin) can't deadlock a single process.
     # setsid puts the server and its forked workers in their own process group
     # (its pid), which `stop` kills as a whole.
     # TB_SERVER_WORKERS: more for load benchmarks (bench/webhooks.php).
-    PHP_CLI_SERVER_WORKERS=${TB_SERVER_WORKERS:-4} TB_SITE_DIR=$dir setsid nohup \
-        php -d "extension=$TB_EXT" -S "127.0.0.1:$port" -t "$dir" "$SCRIPT_DIR/router.php" \
-        </dev/null >>"$dir/server.log" 2>&1 &
+    # TB_SERVER=fpm: nginx + PHP-FPM, as production sites run (load benchmarks);
+    # the default is PHP's built-in server, which needs no package.
+    if [[ ${TB_SERVER:-php} == fpm ]]; then
+        fpm_config "$dir" "$port"
+        TB_SITE_DIR=$dir setsid nohup bash -c \
+            'php-fpm8.2 --allow-to-run-as-root --nodaemonize --fpm-config "$1/fpm.conf" & nginx -c "$1/nginx.conf" & wait' \
+            fpm "$dir" </dev/null >>"$dir/server.log" 2>&1 &
+    else
+        PHP_CLI_SERVER_WORKERS=${TB_SERVER_WORKERS:-4} TB_SITE_DIR=$dir setsid nohup \
+            php -d "extension=$TB_EXT" -S "127.0.0.1:$port" -t "$dir" "$SCRIPT_DIR/router.php" \
+            </dev/null >>"$dir/server.log" 2>&1 &
+    fi
     pid=$!
     echo "$pid" >"$pidfile"
 
@@ -483,6 +492,66 @@ cmd_serve() {
     tail -n 30 "$dir/server.log" >&2 || true
     cmd_stop "$name"
     die "http://127.0.0.1:$port/wp-json/ did not answer 200 within ${WAIT_SECS}s (last status: ${code:-none})"
+}
+
+# nginx + PHP-FPM configuration of a site (TB_SERVER=fpm): one static pool of
+# TB_SERVER_WORKERS workers with our extension and opcache, nginx in front with
+# WordPress's rewrite, and the test bed's own files kept off the web as router.php does.
+fpm_config() {
+    local dir=$1 port=$2 p
+    for p in php8.2-fpm nginx; do
+        if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
+            log "installing $p (TB_SERVER=fpm)"
+            apt-get update >/dev/null
+            DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends php8.2-fpm nginx >/dev/null
+            break
+        fi
+    done
+    mkdir -p "$dir/nginx-tmp"
+    cat >"$dir/fpm.conf" <<CONF
+[global]
+error_log = $dir/server.log
+daemonize = no
+
+[site]
+user = root
+group = root
+listen = $dir/fpm.sock
+pm = static
+pm.max_children = ${TB_SERVER_WORKERS:-4}
+clear_env = no
+catch_workers_output = yes
+php_admin_value[extension] = $TB_EXT
+CONF
+    cat >"$dir/nginx.conf" <<CONF
+daemon off;
+user root;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/server.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/nginx-tmp/body;
+    fastcgi_temp_path $dir/nginx-tmp/fastcgi;
+    proxy_temp_path $dir/nginx-tmp/proxy;
+    uwsgi_temp_path $dir/nginx-tmp/uwsgi;
+    scgi_temp_path $dir/nginx-tmp/scgi;
+    include /etc/nginx/mime.types;
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        root $dir;
+        index index.php;
+        location ~ (^|/)\.|^/(wp-config\.php|debug\.log|admin-password|server\.log|server\.pid|port|fpm\.conf|nginx\.conf)\$ { return 404; }
+        location / { try_files \$uri \$uri/ /index.php?\$args; }
+        location ~ \.php\$ {
+            include /etc/nginx/fastcgi_params;
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+            fastcgi_pass unix:$dir/fpm.sock;
+        }
+    }
+}
+CONF
 }
 
 cmd_stop() {
