@@ -19,6 +19,7 @@ use TagBridge\Outbox\Outbox;
 use TagBridge\Webhook\Queue;
 use TagBridge\Webhook\Secret;
 use TagBridge\Webhook\UserImporter;
+use TagBridge\Sites\Links;
 use TagBridge\Sites\Sites;
 
 defined( 'ABSPATH' ) || exit;
@@ -29,7 +30,7 @@ defined( 'ABSPATH' ) || exit;
 final class Installer {
 
 	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 7;
+	const DB_VERSION = 8;
 
 	/** Option holding the installed data layout version. */
 	const VERSION_OPTION = 'tagbridge_db_version';
@@ -63,6 +64,7 @@ final class Installer {
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
 		// Stored (autoloaded) even when empty: an absent option costs a query on every request.
 		add_option( Connection::OPTION, array(), '', true );
+		add_option( Plugin::SITES_LINKED_OPTION, count( ( new Links() )->all() ), '', true );
 		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
 	}
 
@@ -82,7 +84,7 @@ final class Installer {
 			delete_option( $option );
 		}
 		wp_clear_scheduled_hook( 'tagbridge_webhook_run' );
-		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key', \TagBridge\Sites\Links::OPTION, \TagBridge\Sites\Pairing::OPTION, \TagBridge\Sites\InitialSync::OPTION, \TagBridge\Sites\SiteQueue::KEY_OPTION ) as $option ) {
+		foreach ( array( 'tagbridge_embedded_fault', 'tagbridge_outbox_unhealthy_until', 'tagbridge_outbox_runner_key', Links::OPTION, Plugin::SITES_LINKED_OPTION, \TagBridge\Sites\Pairing::OPTION, \TagBridge\Sites\InitialSync::OPTION, \TagBridge\Sites\SiteQueue::KEY_OPTION ) as $option ) {
 			delete_option( $option );
 		}
 		delete_metadata( 'user', 0, 'tagbridge_contact_id_embedded', '', true );
