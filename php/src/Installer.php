@@ -25,30 +25,15 @@ use TagBridge\Sites\Sites;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Activation, versioned upgrades and uninstall.
+ * Activation, versioned upgrades (Plugin::boot() compares the versions) and uninstall.
  */
 final class Installer {
-
-	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 8;
-
-	/** Option holding the installed data layout version. */
-	const VERSION_OPTION = 'tagbridge_db_version';
 
 	/**
 	 * Runs on plugin activation.
 	 */
 	public static function activate() {
 		self::upgrade();
-	}
-
-	/**
-	 * Upgrades when the stored layout is older than this code's.
-	 */
-	public static function maybe_upgrade() {
-		if ( (int) get_option( self::VERSION_OPTION, 0 ) < self::DB_VERSION ) {
-			self::upgrade();
-		}
 	}
 
 	/**
@@ -65,7 +50,7 @@ final class Installer {
 		// Stored (autoloaded) even when empty: an absent option costs a query on every request.
 		add_option( Connection::OPTION, array(), '', true );
 		add_option( Plugin::SITES_LINKED_OPTION, count( ( new Links() )->all() ), '', true );
-		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
+		update_option( Plugin::DB_VERSION_OPTION, Plugin::DB_VERSION, true );
 	}
 
 	/**
@@ -95,7 +80,7 @@ final class Installer {
 		delete_option( ReconcileJob::OPTION );
 		delete_option( LinkChanges::OPTION );
 		wp_clear_scheduled_hook( ReconcileJob::CRON_HOOK );
-		delete_option( self::VERSION_OPTION );
+		delete_option( Plugin::DB_VERSION_OPTION );
 		Connection::forget();
 		delete_metadata( 'user', 0, \TagBridge\Fields\FieldPush::SNAPSHOT_META, '', true );
 		delete_metadata( 'user', 0, Outbox::HOLD_META, '', true );

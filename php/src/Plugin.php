@@ -1,14 +1,14 @@
 <?php
 /**
- * The composition root: builds TagBridge's services and registers every hook in one place.
+ * The composition root: registers every hook of TagBridge in one place and hands out its services.
  *
  * Registering a hook builds nothing. Each callback builds its service, and what that service
- * needs, on its first call, through one memoised factory per service (build()). A request loads
- * only the code it runs: a logged-in page view loads this file and the API functions, not the
- * ~45 files of every service (issue 10: class loading was most of what TagBridge added to a
- * request). Admin screens are built in admin requests, background handlers in cron and AJAX
- * requests, REST controllers on rest_api_init, the linked-sites sync only on a site with a link,
- * and the Ultimate Member pieces only when UM is active.
+ * needs, on its first call (Services holds the memoised factories). A request loads only the code
+ * it runs: a logged-in front-end page view loads this file and the API functions, not the ~45
+ * files of every service (issue 10: class loading was most of what TagBridge added to a request).
+ * Admin screens are built in admin requests, background handlers in cron and AJAX requests, REST
+ * controllers on rest_api_init, the linked-sites sync only on a site with a link, and the
+ * Ultimate Member pieces only when UM is active.
  *
  * @package TagBridge
  */
@@ -28,7 +28,6 @@ use TagBridge\Fields\ContactFieldsPage;
 use TagBridge\Fields\Discovery;
 use TagBridge\Fields\FieldPull;
 use TagBridge\Fields\FieldPush;
-use TagBridge\Fields\UserFields;
 use TagBridge\Integrations\Members;
 use TagBridge\Integrations\UltimateMember\UltimateMember;
 use TagBridge\Integrations\WpUserManager\Deferral;
@@ -37,18 +36,14 @@ use TagBridge\Integrations\WpUserManager\RegistrationForms;
 use TagBridge\Integrations\WpUserManager\SettingsPage as WpUserManagerPage;
 use TagBridge\Jobs\ReconcileJob;
 use TagBridge\Log\Logger;
-use TagBridge\Outbox\Deliverer;
 use TagBridge\Outbox\Outbox;
 use TagBridge\Outbox\Runner;
 use TagBridge\Outbox\TagListener;
 use TagBridge\Rest\ConnectionController;
 use TagBridge\Rest\ReconcileController;
 use TagBridge\Rest\SettingsController;
-use TagBridge\Roles\BulkRoleWriter;
 use TagBridge\Roles\DeletedRoles;
-use TagBridge\Roles\FactsBatch;
 use TagBridge\Roles\LinkChanges;
-use TagBridge\Roles\PlanApplier;
 use TagBridge\Roles\RoleTagSync;
 use TagBridge\Roles\RoleWatcher;
 use TagBridge\Settings\SettingsStore;
@@ -58,9 +53,7 @@ use TagBridge\Sites\Sites;
 use TagBridge\Sites\SitesController;
 use TagBridge\Sites\SitesPage;
 use TagBridge\Tags\TagStore;
-use TagBridge\Webhook\Authenticator;
 use TagBridge\Webhook\Endpoint;
-use TagBridge\Webhook\Processor;
 use TagBridge\Webhook\Queue;
 use TagBridge\Webhook\UserImporter;
 use TagBridge\Webhook\WebhookRunner;
@@ -103,6 +96,21 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Plugin {
 
+	/** Version of the stored data layout (Installer creates it); bump when tables or options change shape. */
+	const DB_VERSION = 8;
+
+	/**
+	 * Option (autoloaded) holding the installed data layout version. This class compares it, so
+	 * that a request with nothing to upgrade never loads the installer.
+	 */
+	const DB_VERSION_OPTION = 'tagbridge_db_version';
+
+	/**
+	 * Option (autoloaded) with the CRM connection, kept by Crm\Connection. Read at boot: which CRM
+	 * the hooks serve is decided by what is stored when the request begins.
+	 */
+	const CONNECTION_OPTION = 'tagbridge_connection';
+
 	/**
 	 * Option (autoloaded): how many sites are linked, kept by Sites\Links. Read at boot, so that a
 	 * site without links registers no linked-sites sync and never reads the links option (autoload
@@ -118,11 +126,11 @@ final class Plugin {
 	private static $instance = null;
 
 	/**
-	 * The services built so far, by name.
+	 * The service container, created when a service is first needed.
 	 *
-	 * @var array<string, object>
+	 * @var Services|null
 	 */
-	private $services = array();
+	private $services = null;
 
 	/**
 	 * Whether the linked-sites sync hooks are registered.
@@ -150,78 +158,45 @@ final class Plugin {
 	 * @return object
 	 */
 	public function __get( $name ) {
-		if ( ! isset( $this->services[ $name ] ) ) {
-			$this->services[ $name ] = $this->build( $name );
+		if ( null === $this->services ) {
+			$this->services = new Services();
 		}
-		return $this->services[ $name ];
+		$service = $this->services->$name;
+		// A site linked while this request runs (a pairing) has its changes synced from then on.
+		if ( ! $this->site_sync_hooked && $this->services->has( 'sites' ) ) {
+			$this->hook_site_sync();
+		}
+		return $service;
 	}
 
 	/**
-	 * Builds one service from the others (each built on first use in turn).
+	 * Whether a service was built in this request.
 	 *
 	 * @param string $name Service name.
-	 * @return object
+	 * @return bool
 	 */
-	private function build( $name ) {
-		return match ( $name ) {
-			'engine'           => new Engine(),
-			'settings'         => new SettingsStore( $this->engine ),
-			'tags'             => new TagStore(),
-			'roles'            => new RoleWatcher( $this->lazy( 'sync', 'roles_changed' ) ),
-			'sync'             => new RoleTagSync( $this->engine, $this->settings, $this->tags, new PlanApplier( $this->tags, $this->roles ) ),
-			'reconcile'        => new ReconcileJob( $this->engine, $this->settings, $this->tags, new FactsBatch( $this->tags ), new BulkRoleWriter( $this->roles ) ),
-			'link_changes'     => new LinkChanges(),
-			'deleted_roles'    => new DeletedRoles( $this->settings ),
-			'notices'          => new Notices(),
-			'log'              => new Logger(),
-			'embedded_crm'     => new EmbeddedCrm( $this->tags, $this->sync ),
-			'outbox'           => new Outbox(),
-			'runner'           => new Runner( $this->outbox, new Deliverer( array( Connection::class, 'crm' ), $this->outbox, $this->engine, $this->log ), $this->log, array( Connection::class, 'is_site_moved' ) ),
-			'tag_listener'     => new TagListener( $this->outbox ),
-			'fields'           => new FieldPush( $this->engine, $this->settings, new UserFields() ),
-			'pull'             => new FieldPull( $this->engine, $this->settings, new UserFields(), $this->fields, $this->outbox ),
-			'webhooks'         => new Queue(),
-			'webhook_importer' => new UserImporter( $this->settings ),
-			// The loopback key is the outbox runner's; asked for only when a loopback starts.
-			'webhook_runner'   => new WebhookRunner( $this->webhooks, new Processor( array( Connection::class, 'crm' ), $this->webhook_importer, $this->sync, $this->tags, $this->outbox, $this->roles ), $this->log, fn() => $this->runner->key() ),
-			'webhook_endpoint' => new Endpoint( $this->engine, new Authenticator(), $this->webhooks, $this->webhook_runner, $this->webhook_importer, $this->log ),
-			'members'          => new Members( $this->settings, $this->tags, $this->notices ),
-			'wpum'             => new Registration( $this->wpum_deferral ),
-			'wpum_deferral'    => new Deferral( $this->outbox ),
-			'ultimate_member'  => new UltimateMember( $this->settings, $this->sync, $this->outbox, $this->pull, $this->notices ),
-			'sites'            => $this->build_sites(),
-			'site_sync'        => $this->sites->sync,
-			'site_queue'       => $this->sites->queue,
-			'site_handover'    => $this->sites->handover,
-			'site_initial'     => $this->sites->initial,
-		};
+	private function built( $name ) {
+		return null !== $this->services && $this->services->has( $name );
 	}
 
 	/**
-	 * Builds the linked-sites services. A site linked while this request runs (a pairing) has its
-	 * changes synced from then on, so using the feature registers the sync hooks too.
+	 * Registers a hook whose callback is a method of a service read from $owner (Plugin, or an
+	 * integration holding its own pieces) when the hook fires, so the service is built on the
+	 * hook's first call and not before.
 	 *
-	 * @return Sites
+	 * @param string $hook     Action or filter.
+	 * @param object $owner    Hands out the service as a property, built on first read.
+	 * @param string $service  Service name.
+	 * @param string $method   Method of the service.
+	 * @param int    $priority Priority.
+	 * @param int    $args     Arguments the callback takes.
 	 */
-	private function build_sites() {
-		$sites = new Sites( $this->engine, $this->settings, $this->tags, $this->log );
-		$this->hook_site_sync();
-		return $sites;
+	public static function lazy_hook( $hook, $owner, $service, $method, $priority = 10, $args = 1 ) {
+		add_filter( $hook, static fn( ...$hook_args ) => $owner->$service->$method( ...$hook_args ), $priority, $args );
 	}
 
 	/**
-	 * A hook callback that builds $service on its first call and passes the hook's arguments on.
-	 *
-	 * @param string $service Service name.
-	 * @param string $method  Method of the service.
-	 * @return \Closure
-	 */
-	private function lazy( $service, $method ) {
-		return fn( ...$args ) => $this->$service->$method( ...$args );
-	}
-
-	/**
-	 * Registers a hook whose callback is a method of a service built when the hook first fires.
+	 * Registers a hook whose callback is a method of one of this plugin's services (lazy_hook()).
 	 *
 	 * @param string $hook     Action or filter.
 	 * @param string $service  Service name.
@@ -230,7 +205,7 @@ final class Plugin {
 	 * @param int    $args     Arguments the callback takes.
 	 */
 	private function on( $hook, $service, $method, $priority = 10, $args = 1 ) {
-		add_filter( $hook, $this->lazy( $service, $method ), $priority, $args );
+		self::lazy_hook( $hook, $this, $service, $method, $priority, $args );
 	}
 
 	/**
@@ -244,7 +219,7 @@ final class Plugin {
 	 */
 	private function when_built( $service, callable $work ) {
 		return function () use ( $service, $work ) {
-			if ( isset( $this->services[ $service ] ) ) {
+			if ( $this->built( $service ) ) {
 				$work();
 			}
 		};
@@ -254,7 +229,9 @@ final class Plugin {
 	 * Registers every hook of the plugin.
 	 */
 	public static function boot() {
-		Installer::maybe_upgrade();
+		if ( (int) get_option( self::DB_VERSION_OPTION, 0 ) < self::DB_VERSION ) {
+			Installer::upgrade();
+		}
 		self::instance()->register_hooks();
 	}
 
@@ -307,7 +284,10 @@ final class Plugin {
 
 		# Outbox: delivered at the end of the request that queued changes (after the role watcher)
 		add_action( 'shutdown', array( $this, 'deliver_outbox' ), 50 );
-		if ( Connection::is_embedded() ) {
+		// Nothing or "embedded" stored is the embedded CRM without asking Connection, whose file a
+		// page view would otherwise load; any other type is Connection's to judge.
+		$crm = get_option( self::CONNECTION_OPTION );
+		if ( 'embedded' === ( $crm['type'] ?? 'embedded' ) || Connection::is_embedded() ) {
 			$this->on( 'deleted_user', 'embedded_crm', 'forget_user' );
 		} else {
 			// An external CRM learns the site's tag changes through the outbox.
@@ -350,7 +330,7 @@ final class Plugin {
 		$this->on( 'wpum_after_custom_user_update', 'fields', 'mark_third', 10, 3 );
 
 		# Linked sites: `[tagbridge_site_link site="ID" path="/"]text[/tagbridge_site_link]`, and the sync once a site is linked
-		add_shortcode( 'tagbridge_site_link', $this->lazy( 'site_handover', 'shortcode' ) );
+		add_shortcode( 'tagbridge_site_link', fn( ...$args ) => $this->site_handover->shortcode( ...$args ) );
 		if ( (int) get_option( self::SITES_LINKED_OPTION, 0 ) > 0 ) {
 			$this->hook_site_sync();
 		}
@@ -441,7 +421,7 @@ final class Plugin {
 	 * that it can be removed (bench/overhead.php measures a request without the delivery).
 	 */
 	public function deliver_outbox() {
-		if ( isset( $this->services['outbox'] ) ) {
+		if ( $this->built( 'outbox' ) ) {
 			$this->runner->end_of_request();
 		}
 	}
