@@ -50,6 +50,9 @@ final class Installer {
 		// Stored (autoloaded) even when empty: an absent option costs a query on every request.
 		add_option( Connection::OPTION, array(), '', true );
 		add_option( Plugin::SITES_LINKED_OPTION, count( ( new Links() )->all() ), '', true );
+		// Read at every registration through these plugins' forms.
+		add_option( \TagBridge\Integrations\UltimateMember\Options::OPTION, array(), '', true );
+		add_option( \TagBridge\Integrations\WpUserManager\Options::OPTION, array(), '', true );
 		update_option( Plugin::DB_VERSION_OPTION, Plugin::DB_VERSION, true );
 	}
 

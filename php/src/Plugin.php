@@ -253,6 +253,8 @@ final class Plugin {
 
 		# Core
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
+		add_filter( 'pre_get_table_charset', array( __CLASS__, 'table_charset' ), 10, 2 );
+		add_filter( 'pre_get_col_charset', array( __CLASS__, 'table_charset' ), 10, 2 );
 		$this->on( 'deleted_user', 'tags', 'forget_user' );
 		// REST controllers are built on rest_api_init only: other requests never load their files.
 		add_action( 'rest_api_init', array( $this, 'register_routes' ) );
@@ -436,6 +438,23 @@ final class Plugin {
 		if ( ! empty( $change['fields'] ) ) {
 			$this->fields->acknowledge( (int) $user_id, $change['fields'] );
 		}
+	}
+
+	/**
+	 * `pre_get_table_charset` and `pre_get_col_charset`: the charset of TagBridge's tables, which
+	 * are created with the site's (get_charset_collate()). wpdb::insert() checks text values
+	 * against it, and would otherwise ask with a SHOW FULL COLUMNS query per table per request.
+	 *
+	 * @param string|null $charset Charset found so far.
+	 * @param string      $table   Table.
+	 * @return string|null
+	 */
+	public static function table_charset( $charset, $table ) {
+		global $wpdb;
+		if ( null !== $charset || '' === (string) $wpdb->charset || 0 !== strpos( (string) $table, $wpdb->prefix . 'tagbridge_' ) ) {
+			return $charset;
+		}
+		return $wpdb->charset;
 	}
 
 	/**
