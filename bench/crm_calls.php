@@ -64,7 +64,9 @@ if ( true !== $saved ) {
 }
 // The plugin queues tag changes for an external CRM from the hooks it registers at load, when
 // this fresh site still used the embedded CRM; register them as a load with FluentCRM would.
-( new TagListener( $plugin->outbox ) )->register();
+$listener = new TagListener( $plugin->outbox );
+add_action( 'tagbridge_tags_applied', array( $listener, 'applied' ), 10, 2 );
+add_action( 'tagbridge_tags_removed', array( $listener, 'removed' ), 10, 2 );
 
 // 10 mapped fields: 6 FluentCRM columns and 4 of the recorded site's custom fields (exchange 17).
 $mapped = array(

@@ -21,12 +21,12 @@ if ( getenv( 'TB_BENCH_OFF' ) ) {
 }
 
 if ( getenv( 'TB_BENCH_NO_DELIVERY' ) ) {
-	// After TagBridge's boot (plugins_loaded at 10), which registers the runner.
+	// After TagBridge's boot (plugins_loaded at 10), which registers the delivery.
 	add_action(
 		'plugins_loaded',
 		static function () {
 			if ( class_exists( TagBridge\Plugin::class, false ) ) {
-				remove_action( 'shutdown', array( TagBridge\Plugin::instance()->runner, 'end_of_request' ), 50 );
+				remove_action( 'shutdown', array( TagBridge\Plugin::instance(), 'deliver_outbox' ), 50 );
 			}
 		},
 		11

@@ -37,6 +37,10 @@ unset( $tagbridge_problem );
 require __DIR__ . '/includes/functions.php';
 
 register_activation_hook( __FILE__, array( TagBridge\Installer::class, 'activate' ) );
-// Webhooks to the front controller are answered before anything else of the plugin is built.
-add_action( 'plugins_loaded', array( TagBridge\Webhook\EarlyEntry::class, 'answer' ), PHP_INT_MIN );
+// Webhooks to the front controller are answered before anything else of the plugin is built
+// (EarlyEntry decides exactly; this cheap look keeps its file out of every other request).
+// phpcs:ignore WordPress.Security.NonceVerification,WordPress.Security.ValidatedSanitizedInput -- only decides what to load.
+if ( isset( $_GET['tagbridge_action'] ) || isset( $_GET['rest_route'] ) || false !== strpos( (string) ( $_SERVER['REQUEST_URI'] ?? '' ), 'tagbridge/v1/webhook' ) ) {
+	add_action( 'plugins_loaded', array( TagBridge\Webhook\EarlyEntry::class, 'answer' ), PHP_INT_MIN );
+}
 add_action( 'plugins_loaded', array( TagBridge\Plugin::class, 'boot' ) );

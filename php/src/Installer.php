@@ -16,35 +16,21 @@ use TagBridge\Log\Logger;
 use TagBridge\Outbox\Outbox;
 use TagBridge\Webhook\Queue;
 use TagBridge\Webhook\Secret;
+use TagBridge\Sites\Links;
 use TagBridge\Sites\Sites;
 
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Activation, versioned upgrades and uninstall.
+ * Activation, versioned upgrades (Plugin::boot() compares the versions) and uninstall.
  */
 final class Installer {
-
-	/** Version of the stored data layout; bump when tables or options change shape. */
-	const DB_VERSION = 7;
-
-	/** Option holding the installed data layout version. */
-	const VERSION_OPTION = 'tagbridge_db_version';
 
 	/**
 	 * Runs on plugin activation.
 	 */
 	public static function activate() {
 		self::upgrade();
-	}
-
-	/**
-	 * Upgrades when the stored layout is older than this code's.
-	 */
-	public static function maybe_upgrade() {
-		if ( (int) get_option( self::VERSION_OPTION, 0 ) < self::DB_VERSION ) {
-			self::upgrade();
-		}
 	}
 
 	/**
@@ -60,7 +46,11 @@ final class Installer {
 		add_option( SettingsStore::OPTION, SettingsStore::defaults(), '', true );
 		// Stored (autoloaded) even when empty: an absent option costs a query on every request.
 		add_option( Connection::OPTION, array(), '', true );
-		update_option( self::VERSION_OPTION, self::DB_VERSION, true );
+		add_option( Plugin::SITES_LINKED_OPTION, count( ( new Links() )->all() ), '', true );
+		// Read at every registration through these plugins' forms.
+		add_option( \TagBridge\Integrations\UltimateMember\Options::OPTION, array(), '', true );
+		add_option( \TagBridge\Integrations\WpUserManager\Options::OPTION, array(), '', true );
+		update_option( Plugin::DB_VERSION_OPTION, Plugin::DB_VERSION, true );
 	}
 
 	/**

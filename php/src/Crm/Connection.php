@@ -24,8 +24,8 @@ defined( 'ABSPATH' ) || exit;
  */
 final class Connection {
 
-	/** Option with the connection settings (no secret). */
-	const OPTION = 'tagbridge_connection';
+	/** Option with the connection settings (no secret); autoloaded, read by Plugin at boot. */
+	const OPTION = \TagBridge\Plugin::CONNECTION_OPTION;
 
 	/** Option with the application password (autoload off). */
 	const SECRET_OPTION = 'tagbridge_connection_secret';
@@ -164,7 +164,7 @@ final class Connection {
 	 * @return bool
 	 */
 	public static function is_embedded() {
-		// Runs on every request (boot): the autoloaded option only, never the secret's.
+		// Asked at boot when a CRM type is stored: the autoloaded option only, never the secret's.
 		return 'embedded' === self::type( self::stored() );
 	}
 

@@ -68,23 +68,6 @@ final class FieldPush {
 	}
 
 	/**
-	 * Registers the push points.
-	 */
-	public function register() {
-		# Actions: WordPress core
-		add_action( 'user_register', array( $this, 'mark' ), 10, 1 );
-		add_action( 'profile_update', array( $this, 'mark' ), 10, 1 );
-		# Actions: Ultimate Member (field meta saved; custom-field-only profile edits)
-		add_action( 'um_after_save_registration_details', array( $this, 'mark' ), 10, 1 );
-		add_action( 'um_after_user_updated', array( $this, 'mark' ), 10, 1 );
-		add_action( 'um_user_after_updating_profile', array( $this, 'mark_second' ), 10, 2 );
-		# Actions: WP User Manager (custom fields are saved at priority 20 of the update hook)
-		add_action( 'wpum_after_registration', array( $this, 'mark' ), 10, 1 );
-		add_action( 'wpum_after_user_update', array( $this, 'mark_third' ), 30, 3 );
-		add_action( 'wpum_after_custom_user_update', array( $this, 'mark_third' ), 10, 3 );
-	}
-
-	/**
 	 * Marks a user whose id is the hook's first argument.
 	 *
 	 * @param int $user_id User.

@@ -68,16 +68,6 @@ final class Members {
 	}
 
 	/**
-	 * Registers the hooks.
-	 */
-	public function register() {
-		add_action( 'members_role_updated', array( $this, 'save' ) );
-		add_action( 'members_role_added', array( $this, 'save' ) );
-		add_action( 'members_load_role_edit', array( $this, 'on_screen' ) );
-		add_action( 'members_load_role_new', array( $this, 'on_screen' ) );
-	}
-
-	/**
 	 * A Members role screen is loading: add the box through whichever hook this Members fires.
 	 */
 	public function on_screen() {

@@ -105,13 +105,6 @@ final class ReconcileJob {
 	}
 
 	/**
-	 * Registers the WP-Cron continuation.
-	 */
-	public function register() {
-		add_action( self::CRON_HOOK, array( $this, 'continue_in_background' ) );
-	}
-
-	/**
 	 * The current (or last) job, or null when none ever ran.
 	 *
 	 * @return array|null

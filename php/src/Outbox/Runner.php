@@ -77,18 +77,6 @@ final class Runner {
 	}
 
 	/**
-	 * Registers the runner's hooks.
-	 */
-	public function register() {
-		# Actions
-		// After RoleWatcher's flush (priority 1), which may queue tag changes.
-		add_action( 'shutdown', array( $this, 'end_of_request' ), 50 );
-		add_action( self::CRON_HOOK, array( $this, 'run_background' ) );
-		add_action( 'wp_ajax_nopriv_' . self::AJAX_ACTION, array( $this, 'loopback' ) );
-		add_action( 'wp_ajax_' . self::AJAX_ACTION, array( $this, 'loopback' ) );
-	}
-
-	/**
 	 * Whether the CRM answered well lately.
 	 *
 	 * @param int $now Unix time.

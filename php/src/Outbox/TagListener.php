@@ -33,15 +33,6 @@ final class TagListener {
 	}
 
 	/**
-	 * Registers the tag hooks.
-	 */
-	public function register() {
-		# Actions
-		add_action( 'tagbridge_tags_applied', array( $this, 'applied' ), 10, 2 );
-		add_action( 'tagbridge_tags_removed', array( $this, 'removed' ), 10, 2 );
-	}
-
-	/**
 	 * Tags were applied on the site.
 	 *
 	 * @param int      $user_id User.

@@ -36,15 +36,6 @@ final class DeletedRoles {
 	}
 
 	/**
-	 * Registers the listener on this site's roles option.
-	 */
-	public function register() {
-		global $wpdb;
-		// WP_Roles::$role_key, without building WP_Roles this early (wp_roles_init listeners).
-		add_action( 'update_option_' . $wpdb->get_blog_prefix() . 'user_roles', array( $this, 'roles_saved' ), 10, 2 );
-	}
-
-	/**
 	 * The roles option was written: unlink roles that are gone.
 	 *
 	 * @param mixed $old Roles before.

@@ -20,14 +20,6 @@ final class LinkChanges {
 	const OPTION = 'tagbridge_links_changed';
 
 	/**
-	 * Registers the listeners.
-	 */
-	public function register() {
-		add_action( 'tagbridge_settings_updated', array( $this, 'settings_updated' ), 10, 2 );
-		add_action( 'tagbridge_reconcile_done', array( $this, 'reconciled' ) );
-	}
-
-	/**
 	 * Roles whose links are waiting for a reconcile.
 	 *
 	 * @return string[]

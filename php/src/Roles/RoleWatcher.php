@@ -40,28 +40,18 @@ final class RoleWatcher {
 	/**
 	 * Receives (int $user_id, string[] $added, string[] $removed) for each net change.
 	 *
-	 * @var callable|null
+	 * @var callable
 	 */
-	private $on_change = null;
+	private $on_change;
 
 	/**
-	 * Registers the role hooks.
+	 * Builds the watcher; Plugin registers its hooks (the meta filters at priority 1, the role
+	 * actions, and flush() at shutdown).
 	 *
 	 * @param callable $on_change Receives each user's net change on flush.
 	 */
-	public function register( callable $on_change ) {
+	public function __construct( callable $on_change ) {
 		$this->on_change = $on_change;
-
-		# Filters
-		add_filter( 'update_user_metadata', array( $this, 'before_meta_write' ), 1, 3 );
-		add_filter( 'add_user_metadata', array( $this, 'before_meta_write' ), 1, 3 );
-		add_filter( 'delete_user_metadata', array( $this, 'before_meta_write' ), 1, 3 );
-
-		# Actions
-		add_action( 'add_user_role', array( $this, 'added' ), 10, 2 );
-		add_action( 'remove_user_role', array( $this, 'removed' ), 10, 2 );
-		add_action( 'set_user_role', array( $this, 'set' ), 10, 3 );
-		add_action( 'shutdown', array( $this, 'flush' ), 1 );
 	}
 
 	/**
@@ -136,7 +126,7 @@ final class RoleWatcher {
 			$after   = self::current_roles( $user_id );
 			$added   = array_values( array_diff( $after, $before ) );
 			$removed = array_values( array_diff( $before, $after ) );
-			if ( ( $added || $removed ) && $this->on_change ) {
+			if ( $added || $removed ) {
 				call_user_func( $this->on_change, $user_id, $added, $removed );
 			}
 		}

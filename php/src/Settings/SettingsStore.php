@@ -37,6 +37,13 @@ final class SettingsStore {
 	private $compiled_version = null;
 
 	/**
+	 * The last version computed, with what it was computed from: `[settings, site facts, version]`.
+	 *
+	 * @var array{0: array, 1: array, 2: string}|null
+	 */
+	private $version_of = null;
+
+	/**
 	 * Builds the store.
 	 *
 	 * @param Engine $engine Extension wrapper.
@@ -152,7 +159,13 @@ final class SettingsStore {
 	 */
 	public function version() {
 		$settings = $this->get();
-		return $settings['revision'] . ':' . self::fingerprint( $settings, self::site_facts() );
+		$site     = self::site_facts();
+		// Every plan asks; the fingerprint (every role with its capabilities, serialised and hashed)
+		// is computed again only when the settings or the roles differ from the last time.
+		if ( null === $this->version_of || $this->version_of[0] !== $settings || $this->version_of[1] !== $site ) {
+			$this->version_of = array( $settings, $site, $settings['revision'] . ':' . self::fingerprint( $settings, $site ) );
+		}
+		return $this->version_of[2];
 	}
 
 	/**

@@ -58,13 +58,6 @@ final class Handover {
 	}
 
 	/**
-	 * Registers the shortcode `[tagbridge_site_link site="ID" path="/"]text[/tagbridge_site_link]`.
-	 */
-	public function register() {
-		add_shortcode( 'tagbridge_site_link', array( $this, 'shortcode' ) );
-	}
-
-	/**
 	 * The shortcode: a link that signs the current user in on the linked site (a plain link for
 	 * visitors).
 	 *

@@ -53,13 +53,6 @@ final class InitialSync {
 	}
 
 	/**
-	 * Registers the cron step.
-	 */
-	public function register() {
-		add_action( self::CRON_HOOK, array( $this, 'step_all' ) );
-	}
-
-	/**
 	 * The job of a link (null when none ran).
 	 *
 	 * @param string $link_id Link id.

@@ -9,6 +9,7 @@
 
 namespace TagBridge\Sites;
 
+use TagBridge\Plugin;
 use WP_Error;
 
 defined( 'ABSPATH' ) || exit;
@@ -78,7 +79,7 @@ final class Links {
 			'receive' => self::default_rules(),
 			'created' => time(),
 		);
-		update_option( self::OPTION, $links, false );
+		self::save( $links );
 	}
 
 	/**
@@ -93,7 +94,7 @@ final class Links {
 			return false;
 		}
 		unset( $links[ $id ] );
-		update_option( self::OPTION, $links, false );
+		self::save( $links );
 		return true;
 	}
 
@@ -126,7 +127,7 @@ final class Links {
 			return new WP_Error( 'tagbridge_invalid_rules', __( 'Rules refused: the keys are create, fields, roles, tags, passwords and delete, with true/false or lists of names.', 'tagbridge' ), array( 'status' => 400 ) );
 		}
 		$links[ $id ][ $direction ] = $rules;
-		update_option( self::OPTION, $links, false );
+		self::save( $links );
 		return true;
 	}
 
@@ -142,5 +143,15 @@ final class Links {
 			$out[] = $link;
 		}
 		return $out;
+	}
+
+	/**
+	 * Stores the links, and their number where every request can read it without a query.
+	 *
+	 * @param array $links Every link, id => link.
+	 */
+	private static function save( array $links ) {
+		update_option( self::OPTION, $links, false );
+		update_option( Plugin::SITES_LINKED_OPTION, count( $links ), true );
 	}
 }

@@ -118,17 +118,6 @@ final class SiteQueue {
 	}
 
 	/**
-	 * Registers delivery: at the end of the request, from WP-Cron, and from a loopback request.
-	 */
-	public function register() {
-		# Actions
-		add_action( 'shutdown', array( $this, 'end_of_request' ), 60 );
-		add_action( self::CRON_HOOK, array( $this, 'run_background' ) );
-		add_action( 'wp_ajax_nopriv_' . self::AJAX_ACTION, array( $this, 'loopback' ) );
-		add_action( 'wp_ajax_' . self::AJAX_ACTION, array( $this, 'loopback' ) );
-	}
-
-	/**
 	 * Stores a change for a link.
 	 *
 	 * @param string $link_id Link id.

@@ -80,22 +80,6 @@ final class SiteSync {
 	}
 
 	/**
-	 * Registers the hooks.
-	 */
-	public function register() {
-		# Actions
-		add_action( 'user_register', array( $this, 'created' ) );
-		add_action( 'profile_update', array( $this, 'updated' ), 10, 2 );
-		add_action( 'add_user_role', array( $this, 'note' ) );
-		add_action( 'remove_user_role', array( $this, 'note' ) );
-		add_action( 'set_user_role', array( $this, 'note' ) );
-		add_action( 'tagbridge_tags_applied', array( $this, 'tags_applied' ), 10, 2 );
-		add_action( 'tagbridge_tags_removed', array( $this, 'tags_removed' ), 10, 2 );
-		add_action( 'delete_user', array( $this, 'deleting' ) );
-		add_action( 'shutdown', array( $this, 'flush' ), 6 );
-	}
-
-	/**
 	 * Runs $work as a change received from a link: nothing it changes goes back to that link.
 	 *
 	 * @param string   $link_id Link id.

@@ -64,26 +64,6 @@ final class Sites {
 	}
 
 	/**
-	 * Registers every hook of the feature.
-	 */
-	public function register() {
-		$this->queue->register();
-		$this->sync->register();
-		$this->handover->register();
-		$this->initial->register();
-		// Built on rest_api_init only: other requests never load the controller's file.
-		add_action(
-			'rest_api_init',
-			function () {
-				( new SitesController( $this ) )->register_routes();
-			}
-		);
-		if ( is_admin() ) {
-			( new SitesPage( $this ) )->register();
-		}
-	}
-
-	/**
 	 * CREATE TABLE statements.
 	 *
 	 * @return string[]

@@ -27,7 +27,6 @@ namespace TagBridge\Webhook;
 
 use TagBridge\Background\Loopback;
 use TagBridge\Engine\Engine;
-use TagBridge\Installer;
 use TagBridge\Log\Logger;
 use TagBridge\Outbox\Runner;
 use TagBridge\Plugin;
@@ -54,7 +53,7 @@ final class EarlyEntry {
 		if ( 'cli' === PHP_SAPI || ! defined( 'WP_USE_THEMES' ) || ! WP_USE_THEMES || ! self::is_webhook() ) {
 			return;
 		}
-		Installer::maybe_upgrade();
+		Plugin::maybe_upgrade();
 		self::prime_options();
 		// The refusal messages are translated; Plugin loads the text domain on init, which never comes here.
 		Plugin::load_textdomain();

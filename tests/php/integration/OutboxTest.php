@@ -9,7 +9,6 @@ use TagBridge\Log\Logger;
 use TagBridge\Outbox\Deliverer;
 use TagBridge\Outbox\Outbox;
 use TagBridge\Outbox\Runner;
-use TagBridge\Outbox\TagListener;
 use TagBridge\Plugin;
 use TagBridge\Tests\TestCase;
 
@@ -306,8 +305,7 @@ final class OutboxTest extends TestCase {
 
 	public function test_tag_changes_are_queued_for_an_external_crm_but_changes_from_the_crm_do_not_echo(): void {
 		$id       = $this->user();
-		$listener = new TagListener( $this->plugin()->outbox );
-		$listener->register();
+		$listener = $this->listen_as_external_crm();
 		try {
 			tagbridge_apply_tags( $id, array( 'Site' ) );
 			tagbridge_from_crm( fn() => tagbridge_apply_tags( $id, array( 'FromCrm' ) ) );

@@ -98,6 +98,17 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 	}
 
 	/**
+	 * Queues tag changes in the outbox as the plugin does when it loads with an external CRM (this
+	 * process loaded with the embedded one). Remove the returned listener's two actions afterwards.
+	 */
+	protected function listen_as_external_crm(): \TagBridge\Outbox\TagListener {
+		$listener = new \TagBridge\Outbox\TagListener( \TagBridge\Plugin::instance()->outbox );
+		add_action( 'tagbridge_tags_applied', array( $listener, 'applied' ), 10, 2 );
+		add_action( 'tagbridge_tags_removed', array( $listener, 'removed' ), 10, 2 );
+		return $listener;
+	}
+
+	/**
 	 * Asserts a WP_Error came back.
 	 *
 	 * @param mixed $actual Value.

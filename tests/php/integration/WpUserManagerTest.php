@@ -17,7 +17,6 @@
 use TagBridge\Integrations\WpUserManager\Options;
 use TagBridge\Integrations\WpUserManager\RegistrationForms;
 use TagBridge\Integrations\WpUserManager\SettingsPage;
-use TagBridge\Outbox\TagListener;
 use TagBridge\Plugin;
 use TagBridge\Tests\TestCase;
 
@@ -75,7 +74,7 @@ final class WpUserManagerTest extends TestCase {
 	/** @var callable */
 	private $recorder;
 
-	/** @var TagListener */
+	/** @var \TagBridge\Outbox\TagListener */
 	private $listener;
 
 	protected function setUp(): void {
@@ -124,14 +123,12 @@ final class WpUserManagerTest extends TestCase {
 		}
 		$this->assertTrue( Options::save( array( 'defer' => false, 'form_tags' => array( $this->members_form() => array( 'Registered via WPUM', 'VIP' ) ) ) ) );
 
-		$plugin = Plugin::instance();
 		$this->end_request(); // Forget what earlier tests' setup left for this request.
 		$this->recorder = function ( $user_id, $change ) {
 			$this->delivered[] = array( (int) $user_id, $change );
 		};
 		add_action( 'tagbridge_outbox_delivered', $this->recorder, 10, 2 );
-		$this->listener = new TagListener( $plugin->outbox );
-		$this->listener->register();
+		$this->listener = $this->listen_as_external_crm();
 	}
 
 	protected function tearDown(): void {

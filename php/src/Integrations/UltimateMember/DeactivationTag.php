@@ -35,15 +35,6 @@ final class DeactivationTag {
 	}
 
 	/**
-	 * Registers the hooks.
-	 */
-	public function register() {
-		# Actions
-		add_action( 'tagbridge_tags_applied', array( $this, 'applied' ), 10, 2 );
-		add_action( 'tagbridge_tags_removed', array( $this, 'removed' ), 10, 2 );
-	}
-
-	/**
 	 * Tags applied: deactivate when the deactivation tag is among them.
 	 *
 	 * @param int      $user_id User.

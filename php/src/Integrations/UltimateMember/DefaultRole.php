@@ -17,14 +17,6 @@ defined( 'ABSPATH' ) || exit;
 final class DefaultRole {
 
 	/**
-	 * Registers the filter.
-	 */
-	public function register() {
-		# Filters
-		add_filter( 'tagbridge_fallback_role', array( $this, 'fallback' ) );
-	}
-
-	/**
 	 * The fallback role.
 	 *
 	 * @param string $role WordPress's default role.

@@ -72,20 +72,6 @@ final class Deferral {
 	}
 
 	/**
-	 * Registers the hooks.
-	 */
-	public function register() {
-		# Actions
-		// Before UM's handler at 10 creates the user.
-		add_action( 'um_submit_form_register', array( $this, 'registering' ), 5, 0 );
-		// Before anything else sees the new user (FieldPush marks at 10).
-		add_action( 'user_register', array( $this, 'user_created' ), 1, 1 );
-		add_action( 'um_after_user_is_approved', array( $this, 'approved' ), 10, 1 );
-		add_action( 'um_after_user_is_rejected', array( $this, 'drop' ), 10, 1 );
-		add_action( 'delete_user', array( $this, 'drop' ), 10, 1 );
-	}
-
-	/**
 	 * A UM registration form was submitted (frontend only: wp-admin creations never fire this).
 	 */
 	public function registering() {

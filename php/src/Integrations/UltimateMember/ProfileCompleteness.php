@@ -50,15 +50,6 @@ final class ProfileCompleteness {
 	}
 
 	/**
-	 * Registers the hooks.
-	 */
-	public function register() {
-		# Actions
-		add_action( 'added_user_meta', array( $this, 'meta_written' ), 10, 4 );
-		add_action( 'updated_user_meta', array( $this, 'meta_written' ), 10, 4 );
-	}
-
-	/**
 	 * A user meta was written; only `_completed` matters.
 	 *
 	 * @param int    $meta_id   Meta row.

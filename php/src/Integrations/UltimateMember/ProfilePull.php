@@ -56,14 +56,6 @@ final class ProfilePull {
 	}
 
 	/**
-	 * Registers the hooks.
-	 */
-	public function register() {
-		# Actions
-		add_action( 'um_access_profile', array( $this, 'profile_opened' ), 10, 1 );
-	}
-
-	/**
 	 * A UM profile is being opened.
 	 *
 	 * @param int $user_id The profile's user (not necessarily the viewer).

@@ -67,16 +67,6 @@ final class RegistrationTags {
 	}
 
 	/**
-	 * Registers the hooks.
-	 */
-	public function register() {
-		# Actions
-		add_action( 'add_meta_boxes_um_form', array( $this, 'add_box' ) );
-		add_action( 'save_post_um_form', array( $this, 'save' ), 10, 1 );
-		add_action( 'um_registration_complete', array( $this, 'registered' ), 20, 3 );
-	}
-
-	/**
 	 * Adds the box to registration forms only.
 	 *
 	 * @param WP_Post $post Form.

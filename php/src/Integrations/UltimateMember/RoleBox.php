@@ -69,15 +69,6 @@ final class RoleBox {
 	}
 
 	/**
-	 * Registers the hooks.
-	 */
-	public function register() {
-		# Filters
-		add_filter( 'um_admin_role_metaboxes', array( $this, 'add_box' ) );
-		add_filter( 'um_role_edit_data', array( $this, 'save' ), 10, 3 );
-	}
-
-	/**
 	 * The WordPress role slug of a UM role key (`um_{key}` for UM's own roles).
 	 *
 	 * @param string $key Key from UM's role screen.

@@ -1,6 +1,8 @@
 <?php
 /**
- * Ultimate Member (2.13): builds the UM pieces and registers them when UM is active.
+ * Ultimate Member (2.13): registers the UM pieces' hooks when UM is active, each piece built when
+ * one of its hooks first fires (a registration builds the deferral and the form tags, never the
+ * role box or the profile pull).
  *
  * UM is detected by its class `UM` (as field discovery does). Unlike Members, the hooks here are
  * not all UM-named: the deactivation tag listens to TagBridge's tag actions, completeness to
@@ -13,53 +15,39 @@
 
 namespace TagBridge\Integrations\UltimateMember;
 
-use TagBridge\Admin\Notices;
-use TagBridge\Fields\FieldPull;
-use TagBridge\Outbox\Outbox;
-use TagBridge\Roles\RoleTagSync;
-use TagBridge\Settings\SettingsStore;
+use TagBridge\Plugin;
+use TagBridge\Services;
 
 defined( 'ABSPATH' ) || exit;
 
 /**
- * The UM integration.
+ * The UM integration. Its pieces are read as properties and built on first read.
+ *
+ * @property-read Options             $options       UM settings.
+ * @property-read Deferral            $deferral      Defer until activation.
+ * @property-read ProfilePull         $pull          Profile pull.
+ * @property-read RegistrationTags    $form_tags     Registration form tags.
+ * @property-read DeactivationTag     $deactivation  Deactivation tag.
+ * @property-read DefaultRole         $default_role  UM's default role as the fallback role.
+ * @property-read ProfileCompleteness $completeness  Profile Completeness tags.
+ * @property-read RoleBox             $role_box      The box on UM's role screen.
+ * @property-read WebhookUsers        $webhook_users Webhook users (for the webhook endpoint).
  */
 final class UltimateMember {
 
 	/**
-	 * UM settings (built by register() when UM is active, like every piece below).
+	 * The plugin's services the pieces are built from.
 	 *
-	 * @var Options|null
-	 */
-	public $options;
-
-	/**
-	 * Defer until activation.
-	 *
-	 * @var Deferral|null
-	 */
-	public $deferral;
-
-	/**
-	 * Profile pull.
-	 *
-	 * @var ProfilePull|null
-	 */
-	public $pull;
-
-	/**
-	 * Webhook users (for the webhook endpoint).
-	 *
-	 * @var WebhookUsers|null
-	 */
-	public $webhook_users;
-
-	/**
-	 * What the pieces are built from: settings, sync, outbox, pull applier, notices.
-	 *
-	 * @var array{0: SettingsStore, 1: RoleTagSync, 2: Outbox, 3: FieldPull, 4: Notices}
+	 * @var Services
 	 */
 	private $services;
+
+	/**
+	 * The pieces built so far, by name.
+	 *
+	 * @var array<string, object>
+	 */
+	private $pieces = array();
 
 	/**
 	 * Whether register() ran.
@@ -69,17 +57,12 @@ final class UltimateMember {
 	private $registered = false;
 
 	/**
-	 * Keeps what the pieces need; they are built only when UM is active, so a site without UM
-	 * loads none of their files.
+	 * Keeps what the pieces are built from; nothing is built before a hook needs it.
 	 *
-	 * @param SettingsStore $settings Settings store.
-	 * @param RoleTagSync   $sync     Roles ↔ tags flow.
-	 * @param Outbox        $outbox   Outbox.
-	 * @param FieldPull     $pull     Pull applier.
-	 * @param Notices       $notices  Admin notices.
+	 * @param Services $services The plugin's services.
 	 */
-	public function __construct( SettingsStore $settings, RoleTagSync $sync, Outbox $outbox, FieldPull $pull, Notices $notices ) {
-		$this->services = array( $settings, $sync, $outbox, $pull, $notices );
+	public function __construct( Services $services ) {
+		$this->services = $services;
 	}
 
 	/**
@@ -92,41 +75,81 @@ final class UltimateMember {
 	}
 
 	/**
-	 * Registers every piece once, when UM is active.
+	 * A piece, built on first use.
+	 *
+	 * @param string $name Piece name (see the class's property list).
+	 * @return object
+	 */
+	public function __get( $name ) {
+		if ( ! isset( $this->pieces[ $name ] ) ) {
+			$s                     = $this->services;
+			$this->pieces[ $name ] = match ( $name ) {
+				'options'       => new Options(),
+				'deferral'      => new Deferral( $this->options, $s->outbox, $s->sync ),
+				'pull'          => new ProfilePull( $this->options, $s->pull ),
+				'form_tags'     => new RegistrationTags( $this->deferral, $s->sync, $s->notices ),
+				'deactivation'  => new DeactivationTag( $this->options ),
+				'default_role'  => new DefaultRole(),
+				'completeness'  => new ProfileCompleteness( $this->options, $s->sync ),
+				'role_box'      => new RoleBox( $s->settings, $this->options, $s->notices ),
+				'webhook_users' => new WebhookUsers(),
+			};
+		}
+		return $this->pieces[ $name ];
+	}
+
+	/**
+	 * Registers every piece's hooks once, when UM is active.
 	 *
 	 * @return bool Whether the integration is registered.
 	 */
 	public function register() {
-		if ( ! $this->registered && self::is_active() ) {
-			$this->registered = true;
-			foreach ( $this->build() as $part ) {
-				$part->register();
-			}
+		if ( $this->registered || ! self::is_active() ) {
+			return $this->registered;
 		}
-		return $this->registered;
+		$this->registered = true;
+
+		# Actions: defer until activation
+		// Before UM's handler at 10 creates the user.
+		$this->on( 'um_submit_form_register', 'deferral', 'registering', 5, 0 );
+		// Before anything else sees the new user (FieldPush marks at 10).
+		$this->on( 'user_register', 'deferral', 'user_created', 1 );
+		$this->on( 'um_after_user_is_approved', 'deferral', 'approved' );
+		$this->on( 'um_after_user_is_rejected', 'deferral', 'drop' );
+		$this->on( 'delete_user', 'deferral', 'drop' );
+
+		# Actions
+		$this->on( 'um_access_profile', 'pull', 'profile_opened' );
+		$this->on( 'add_meta_boxes_um_form', 'form_tags', 'add_box' );
+		$this->on( 'save_post_um_form', 'form_tags', 'save' );
+		$this->on( 'um_registration_complete', 'form_tags', 'registered', 20, 3 );
+		$this->on( 'tagbridge_tags_applied', 'deactivation', 'applied', 10, 2 );
+		$this->on( 'tagbridge_tags_removed', 'deactivation', 'removed', 10, 2 );
+		$this->on( 'added_user_meta', 'completeness', 'meta_written', 10, 4 );
+		$this->on( 'updated_user_meta', 'completeness', 'meta_written', 10, 4 );
+		$this->on( 'tagbridge_webhook_user_created', 'webhook_users', 'webhook_user_created', 10, 3 );
+
+		# Filters
+		$this->on( 'tagbridge_fallback_role', 'default_role', 'fallback' );
+		$this->on( 'um_admin_role_metaboxes', 'role_box', 'add_box' );
+		$this->on( 'um_role_edit_data', 'role_box', 'save', 10, 3 );
+
+		if ( is_admin() ) {
+			( new SettingsPage( $this->options ) )->register();
+		}
+		return true;
 	}
 
 	/**
-	 * Builds the pieces.
+	 * Registers a hook whose callback is a method of a piece built when the hook first fires.
 	 *
-	 * @return object[] The pieces to register with WordPress.
+	 * @param string $hook     Action or filter.
+	 * @param string $piece    Piece name.
+	 * @param string $method   Method of the piece.
+	 * @param int    $priority Priority.
+	 * @param int    $args     Arguments the callback takes.
 	 */
-	private function build() {
-		list( $settings, $sync, $outbox, $pull, $notices ) = $this->services;
-		$this->options       = new Options();
-		$this->deferral      = new Deferral( $this->options, $outbox, $sync );
-		$this->pull          = new ProfilePull( $this->options, $pull );
-		$this->webhook_users = new WebhookUsers();
-		return array(
-			$this->deferral,
-			$this->pull,
-			new RegistrationTags( $this->deferral, $sync, $notices ),
-			new DeactivationTag( $this->options ),
-			new DefaultRole(),
-			new ProfileCompleteness( $this->options, $sync ),
-			new RoleBox( $settings, $this->options, $notices ),
-			new SettingsPage( $this->options ),
-			$this->webhook_users,
-		);
+	private function on( $hook, $piece, $method, $priority = 10, $args = 1 ) {
+		Plugin::lazy_hook( $hook, $this, $piece, $method, $priority, $args );
 	}
 }

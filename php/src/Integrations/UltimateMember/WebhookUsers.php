@@ -26,13 +26,6 @@ defined( 'ABSPATH' ) || exit;
 final class WebhookUsers {
 
 	/**
-	 * Hooks the webhook endpoint's "user created" seam.
-	 */
-	public function register() {
-		add_action( 'tagbridge_webhook_user_created', array( $this, 'webhook_user_created' ), 10, 3 );
-	}
-
-	/**
 	 * A webhook created a user (with its checked role): run UM's status flow for that role. The
 	 * endpoint already sent WordPress's welcome email when `send_notification` was true, so only
 	 * UM's part is left: its activation email unless the caller said false.

@@ -43,17 +43,6 @@ final class Deferral {
 	}
 
 	/**
-	 * Registers the User Verification add-on's hooks (each passes only the user id).
-	 */
-	public function register() {
-		# Actions
-		add_action( 'wpumuv_after_user_verification', array( $this, 'activate' ) );
-		add_action( 'wpumuv_after_user_approval', array( $this, 'activate' ) );
-		add_action( 'wpumuv_before_user_rejection', array( $this, 'reject' ) );
-		add_action( 'delete_user', array( $this, 'reject' ) );
-	}
-
-	/**
 	 * Starts deferring a user.
 	 *
 	 * @param int $user_id User.

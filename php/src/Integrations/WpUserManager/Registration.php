@@ -37,15 +37,6 @@ final class Registration {
 	}
 
 	/**
-	 * Registers the hooks. They carry WPUM-only names, so they cost nothing without WPUM.
-	 */
-	public function register() {
-		# Actions
-		add_action( 'wpum_after_registration', array( $this, 'registered' ), 10, 3 );
-		$this->deferral->register();
-	}
-
-	/**
 	 * A user registered through a WPUM form.
 	 *
 	 * @param int   $user_id User.
