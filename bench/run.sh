@@ -19,8 +19,12 @@ cargo build --release --locked 2>&1 | tail -n 1
 "$TESTBED" db-start >/dev/null
 "$TESTBED" stop bench >/dev/null
 "$TESTBED" site bench "$PORT" >/dev/null
-# The webhook burst needs the site served, with enough workers for its concurrency.
-if [[ $NAME == webhooks ]]; then
+# The webhook burst and the PHP-FPM overhead need the site served (the burst with enough workers
+# for its concurrency).
+if [[ $NAME == overhead_fpm ]]; then
+    export TB_SERVER=fpm
+fi
+if [[ $NAME == webhooks || $NAME == overhead_fpm ]]; then
     TB_SERVER_WORKERS=${TB_SERVER_WORKERS:-16} "$TESTBED" serve bench "$PORT" >/dev/null
     export TB_BENCH_URL="http://127.0.0.1:$PORT"
     trap '"$TESTBED" stop bench >/dev/null' EXIT

@@ -547,6 +547,8 @@ http {
         location ~ \.php\$ {
             include /etc/nginx/fastcgi_params;
             fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+            # With the port, as the browser sent it: WordPress compares it with WP_HOME.
+            fastcgi_param HTTP_HOST \$http_host;
             fastcgi_pass unix:$dir/fpm.sock;
         }
     }

@@ -1,0 +1,113 @@
+<?php
+/**
+ * Benchmark: the CPU TagBridge adds to an ordinary logged-in page view in the configuration sites
+ * run — nginx + PHP-FPM with opcache's shared memory (issue 10, item 2; bench/overhead.php
+ * measures whole CLI processes instead). Pairs of requests to the home page as a logged-in
+ * subscriber, TagBridge active and (as the baseline) dropped from the active plugins, alternating;
+ * each worker records its own CPU time (bench/overhead-fpm-mu.php), so other processes on the
+ * machine add noise but not their own CPU.
+ *
+ *   bench/run.sh overhead_fpm [--pairs=400]
+ */
+
+require getenv( 'TB_SITE_DIR' ) . '/wp-load.php';
+
+$opts  = getopt( '', array( 'pairs::' ) );
+$pairs = max( 10, (int) ( $opts['pairs'] ?? 400 ) );
+$url   = rtrim( (string) getenv( 'TB_BENCH_URL' ), '/' ) . '/';
+
+foreach ( array( 'gold', 'silver', 'bronze' ) as $level ) {
+	add_role( 'bench_' . $level, ucfirst( $level ), array( 'read' => true ) );
+}
+tagbridge_update_settings(
+	array(
+		'role_links' => array(
+			array(
+				'role' => 'bench_gold',
+				'tag'  => 'Gold member',
+			),
+			array(
+				'role' => 'bench_silver',
+				'tag'  => 'Silver member',
+			),
+		),
+	)
+);
+$viewer = wp_insert_user(
+	array(
+		'user_login' => 'tbbench_fpm_viewer',
+		'user_pass'  => wp_generate_password( 24 ),
+		'user_email' => 'tbbench_fpm_viewer@example.test',
+		'role'       => 'subscriber',
+	)
+);
+$viewer  = is_int( $viewer ) ? $viewer : get_user_by( 'login', 'tbbench_fpm_viewer' )->ID;
+$expires = time() + DAY_IN_SECONDS;
+$token   = WP_Session_Tokens::get_instance( $viewer )->create( $expires );
+$cookie  = LOGGED_IN_COOKIE . '=' . rawurlencode( wp_generate_auth_cookie( $viewer, $expires, 'logged_in', $token ) );
+
+wp_mkdir_p( WPMU_PLUGIN_DIR );
+copy( __DIR__ . '/overhead-fpm-mu.php', WPMU_PLUGIN_DIR . '/tagbridge-bench-fpm.php' );
+$log = WP_CONTENT_DIR . '/tb-bench-cpu.log';
+
+$get = static function ( $mode ) use ( $url, $cookie ) {
+	$ch = curl_init( $url );
+	curl_setopt_array(
+		$ch,
+		array(
+			CURLOPT_HTTPHEADER     => array( 'X-TB-Bench: ' . $mode, 'Cookie: ' . $cookie ),
+			CURLOPT_RETURNTRANSFER => true,
+			CURLOPT_TIMEOUT        => 30,
+		)
+	);
+	$body = curl_exec( $ch );
+	$code = (int) curl_getinfo( $ch, CURLINFO_RESPONSE_CODE );
+	curl_close( $ch );
+	if ( 200 !== $code || false === strpos( (string) $body, '</html>' ) ) {
+		fwrite( STDERR, "page view ($mode) answered $code\n" );
+		exit( 1 );
+	}
+};
+// Warm every worker's opcache and WordPress's caches first, then start the log afresh.
+for ( $i = 0; $i < 40; $i++ ) {
+	$get( 0 === $i % 2 ? 'on' : 'off' );
+}
+file_put_contents( $log, '' );
+for ( $i = 0; $i < $pairs; $i++ ) {
+	$get( 'on' );
+	$get( 'off' );
+}
+
+$cpu = array(
+	'on'  => array(),
+	'off' => array(),
+);
+foreach ( file( $log, FILE_IGNORE_NEW_LINES ) as $line ) {
+	list( $mode, $us, $loaded, $user ) = explode( ' ', $line );
+	if ( (int) $user !== $viewer || (int) $loaded !== ( 'on' === $mode ? 1 : 0 ) ) {
+		fwrite( STDERR, "unexpected request: $line\n" );
+		exit( 1 );
+	}
+	$cpu[ $mode ][] = (int) $us;
+}
+unlink( WPMU_PLUGIN_DIR . '/tagbridge-bench-fpm.php' );
+
+$median = static function ( array $v ) {
+	sort( $v );
+	return $v[ intdiv( count( $v ), 2 ) ];
+};
+$mean   = static fn( array $v ) => array_sum( $v ) / count( $v );
+$sd     = static function ( array $v ) use ( $mean ) {
+	$m = $mean( $v );
+	return sqrt( array_sum( array_map( static fn( $x ) => ( $x - $m ) ** 2, $v ) ) / max( 1, count( $v ) - 1 ) );
+};
+$diff_mean = $mean( $cpu['on'] ) - $mean( $cpu['off'] );
+$diff_se   = sqrt( $sd( $cpu['on'] ) ** 2 / count( $cpu['on'] ) + $sd( $cpu['off'] ) ** 2 / count( $cpu['off'] ) );
+
+printf( "\nLogged-in page view under nginx + PHP-FPM (opcache shared memory), %d pairs; CPU per request after must-use plugins\n\n", $pairs );
+printf( "| %-30s | %12s | %12s | %12s |\n", 'requests', 'median ms', 'mean ms', 'std dev ms' );
+printf( "|%s|%s|%s|%s|\n", str_repeat( '-', 32 ), str_repeat( '-', 14 ), str_repeat( '-', 14 ), str_repeat( '-', 14 ) );
+foreach ( array( 'off' => 'TagBridge inactive (baseline)', 'on' => 'TagBridge active' ) as $mode => $label ) {
+	printf( "| %-30s | %12.3f | %12.3f | %12.3f |\n", $label, $median( $cpu[ $mode ] ) / 1000, $mean( $cpu[ $mode ] ) / 1000, $sd( $cpu[ $mode ] ) / 1000 );
+}
+printf( "\nAdded by TagBridge: median %.3f ms, mean %.3f ms ± %.3f ms (standard error). Target: under 0.2 ms.\n", ( $median( $cpu['on'] ) - $median( $cpu['off'] ) ) / 1000, $diff_mean / 1000, $diff_se / 1000 );
