@@ -27,7 +27,7 @@ if ( 'on' === $tb_bench_mode || 'off' === $tb_bench_mode ) {
 		'shutdown',
 		static function () use ( $tb_bench_cpu, $tb_bench_start, $tb_bench_mode ) {
 			$loaded = class_exists( 'TagBridge\\Plugin', false ) ? 1 : 0;
-			file_put_contents( WP_CONTENT_DIR . '/tb-bench-cpu.log', sprintf( "%s %d %d %d\n", $tb_bench_mode, $tb_bench_cpu() - $tb_bench_start, $loaded, get_current_user_id() ), FILE_APPEND | LOCK_EX );
+			file_put_contents( WP_CONTENT_DIR . '/tb-bench-cpu.log', sprintf( "%s %d %d %d %d\n", $tb_bench_mode, $tb_bench_cpu() - $tb_bench_start, $loaded, get_current_user_id(), getmypid() ), FILE_APPEND | LOCK_EX );
 		},
 		PHP_INT_MAX
 	);

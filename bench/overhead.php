@@ -6,10 +6,11 @@
  *
  *   bench/run.sh overhead [--runs=15] [--opcache=file,off]
  *
- * Per scenario: instructions of the whole process under callgrind (reproducible on a shared
- * machine), the best CPU time (user + system, getrusage of the children) of --runs runs, and the
- * queries whose caller stack names TagBridge (SAVEQUERIES, in a separate run). Instructions are
- * turned into time with the instructions per CPU second of the same process measured here.
+ * Per scenario: instructions of the whole process under callgrind (the median of three runs,
+ * reproducible on a shared machine), the best CPU time (user + system, getrusage of the children)
+ * of --runs runs, and the queries whose caller stack names TagBridge (SAVEQUERIES, in a separate
+ * run). Instructions are turned into time with the instructions per CPU second of the same process
+ * measured here.
  * --opcache: "file" caches compiled scripts across processes (opcache's file cache, the closest a
  * CLI process comes to a PHP-FPM worker's shared opcache); "off" compiles every file every time.
  * The child processes are bench/lib/overhead-request.php, steered through bench/overhead-mu.php.
@@ -151,12 +152,20 @@ foreach ( $opcache as $cache ) {
 			unlink( $file );
 			bench_child( $mode, $on, $cache ); // Warm-up: opcache's file cache, the database's buffers.
 
-			$out = tempnam( get_temp_dir(), 'tbbench' );
-			bench_child( $mode, $on, $cache, array(), array( 'valgrind', '--tool=callgrind', '--callgrind-out-file=' . $out ) );
-			preg_match( '/^summary:\s+(\d+)/m', (string) file_get_contents( $out ), $m );
-			unlink( $out );
-			$r[ $key ]['instr'] = (int) ( $m[1] ?? 0 );
-			$r[ $key ]['cpu']   = INF;
+			// The median of three: a page view's count moves by up to ~1M between runs (cron and
+			// transient checks, session validation), as much as what is being measured.
+			$counts = array();
+			for ( $k = 0; $k < 3; $k++ ) {
+				$out = tempnam( get_temp_dir(), 'tbbench' );
+				bench_child( $mode, $on, $cache, array(), array( 'valgrind', '--tool=callgrind', '--callgrind-out-file=' . $out ) );
+				preg_match( '/^summary:\s+(\d+)/m', (string) file_get_contents( $out ), $m );
+				unlink( $out );
+				$counts[] = (int) ( $m[1] ?? 0 );
+			}
+			sort( $counts );
+			$r[ $key ]['instr']  = $counts[1];
+			$r[ $key ]['spread'] = $counts[2] - $counts[0];
+			$r[ $key ]['cpu']    = INF;
 		}
 		// Timed runs alternate with and without TagBridge, so both see the same machine load.
 		for ( $i = 0; $i < $runs; $i++ ) {
@@ -215,10 +224,12 @@ foreach ( $results as $cache => $modes ) {
 			$met ? 'yes' : 'no'
 		);
 		$notes[] = sprintf(
-			'%s (%s): %.0f M instructions per CPU second; %d / %d queries in all; user %d / %d; page %d / %d bytes, footer %d / %d; TagBridge loaded %s / %s',
+			'%s (%s): %.0f M instructions per CPU second; callgrind spread of 3 runs %s / %s; %d / %d queries in all; user %d / %d; page %d / %d bytes, footer %d / %d; TagBridge loaded %s / %s',
 			$labels[ $mode ],
 			$cache,
 			$ips / 1e6,
+			number_format( $r['off']['spread'] ),
+			number_format( $r['on']['spread'] ),
 			$r['off']['report']['queries'],
 			$r['on']['report']['queries'],
 			$r['off']['report']['user'],

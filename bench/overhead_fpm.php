@@ -8,6 +8,10 @@
  * machine add noise but not their own CPU.
  *
  *   bench/run.sh overhead_fpm [--pairs=400]
+ *
+ * With TB_BENCH_CALLGRIND=1, bench/run.sh runs the one PHP-FPM worker under callgrind and this
+ * script counts the instructions of --pairs requests each way instead (callgrind_control dumps the
+ * counts between the two series): exact where the CPU times are noisy.
  */
 
 require getenv( 'TB_SITE_DIR' ) . '/wp-load.php';
@@ -73,6 +77,41 @@ for ( $i = 0; $i < 40; $i++ ) {
 	$get( 0 === $i % 2 ? 'on' : 'off' );
 }
 file_put_contents( $log, '' );
+if ( getenv( 'TB_BENCH_CALLGRIND' ) ) {
+	// The one worker's pid, from the line its request logged; its counts are dumped to fpm.PID.out.N.
+	$get( 'on' );
+	$pid  = (int) explode( ' ', trim( (string) file_get_contents( $log ) ) )[4];
+	$dump = static function () use ( $pid ) {
+		exec( 'callgrind_control -d ' . $pid . ' 2>&1' );
+		$files = array();
+		for ( $i = 0; $i < 50 && ! $files; $i++ ) {
+			usleep( 200000 );
+			$files = glob( getenv( 'TB_BENCH_CALLGRIND_DIR' ) . "/fpm.{$pid}.out.*" );
+		}
+		natsort( $files );
+		$text = (string) file_get_contents( (string) end( $files ) );
+		foreach ( $files as $file ) {
+			unlink( $file );
+		}
+		return preg_match( '/^(?:summary|totals):\s*(\d+)/m', $text, $m ) ? (int) $m[1] : 0;
+	};
+	$dump();
+	for ( $i = 0; $i < $pairs; $i++ ) {
+		$get( 'on' );
+	}
+	$on = $dump();
+	for ( $i = 0; $i < $pairs; $i++ ) {
+		$get( 'off' );
+	}
+	$off = $dump();
+	unlink( WPMU_PLUGIN_DIR . '/tagbridge-bench-fpm.php' );
+	printf( "\nLogged-in page view under nginx + PHP-FPM (opcache shared memory), the worker under callgrind, %d requests each way\n\n", $pairs );
+	printf( "| %-30s | %16s |\n", 'requests', 'instr/request' );
+	printf( "|%s|%s|\n", str_repeat( '-', 32 ), str_repeat( '-', 18 ) );
+	printf( "| %-30s | %16s |\n| %-30s | %16s |\n", 'TagBridge inactive (baseline)', number_format( $off / $pairs ), 'TagBridge active', number_format( $on / $pairs ) );
+	printf( "\nAdded by TagBridge: %s instructions per page view.\n", number_format( ( $on - $off ) / $pairs ) );
+	exit( 0 );
+}
 for ( $i = 0; $i < $pairs; $i++ ) {
 	$get( 'on' );
 	$get( 'off' );

@@ -23,6 +23,11 @@ cargo build --release --locked 2>&1 | tail -n 1
 # for its concurrency).
 if [[ $NAME == overhead_fpm ]]; then
     export TB_SERVER=fpm
+    if [[ -n ${TB_BENCH_CALLGRIND:-} ]]; then
+        export TB_BENCH_CALLGRIND_DIR=$TB_ROOT/callgrind-fpm TB_SERVER_WORKERS=1
+        rm -rf "$TB_BENCH_CALLGRIND_DIR" && mkdir -p "$TB_BENCH_CALLGRIND_DIR"
+        export TB_FPM_WRAP="valgrind --tool=callgrind --trace-children=yes --callgrind-out-file=$TB_BENCH_CALLGRIND_DIR/fpm.%p.out"
+    fi
 fi
 if [[ $NAME == webhooks || $NAME == overhead_fpm ]]; then
     TB_SERVER_WORKERS=${TB_SERVER_WORKERS:-16} "$TESTBED" serve bench "$PORT" >/dev/null

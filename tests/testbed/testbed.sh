@@ -461,11 +461,12 @@ cmd_serve() {
     # (its pid), which `stop` kills as a whole.
     # TB_SERVER_WORKERS: more for load benchmarks (bench/webhooks.php).
     # TB_SERVER=fpm: nginx + PHP-FPM, as production sites run (load benchmarks);
-    # the default is PHP's built-in server, which needs no package.
+    # the default is PHP's built-in server, which needs no package. TB_FPM_WRAP:
+    # a command PHP-FPM runs under (valgrind for bench/overhead_fpm.php).
     if [[ ${TB_SERVER:-php} == fpm ]]; then
         fpm_config "$dir" "$port"
         TB_SITE_DIR=$dir setsid nohup bash -c \
-            'php-fpm8.2 --allow-to-run-as-root --nodaemonize --fpm-config "$1/fpm.conf" & nginx -c "$1/nginx.conf" & wait' \
+            '${TB_FPM_WRAP:-} php-fpm8.2 --allow-to-run-as-root --nodaemonize --fpm-config "$1/fpm.conf" & nginx -c "$1/nginx.conf" & wait' \
             fpm "$dir" </dev/null >>"$dir/server.log" 2>&1 &
     else
         PHP_CLI_SERVER_WORKERS=${TB_SERVER_WORKERS:-4} TB_SITE_DIR=$dir setsid nohup \
