@@ -8,6 +8,10 @@
  * request in wp-content/tb-bench-cpu.log; `off` drops TagBridge from the active plugins first,
  * as if it were deactivated. Everything before must-use plugins (WordPress's own boot) is the
  * same either way and is not counted.
+ *
+ * With `X-TB-Bench-Do: register` and `X-TB-Bench-Form: ID` the request is an Ultimate Member
+ * registration instead of a page view (bench/lib/um-registration.php, after `wp_loaded`, with the
+ * outbox's delivery to the CRM removed as in bench/overhead.php); it answers nothing.
  */
 
 $tb_bench_mode = isset( $_SERVER['HTTP_X_TB_BENCH'] ) ? (string) $_SERVER['HTTP_X_TB_BENCH'] : '';
@@ -30,6 +34,26 @@ if ( 'on' === $tb_bench_mode || 'off' === $tb_bench_mode ) {
 			file_put_contents( WP_CONTENT_DIR . '/tb-bench-cpu.log', sprintf( "%s %d %d %d %d\n", $tb_bench_mode, $tb_bench_cpu() - $tb_bench_start, $loaded, get_current_user_id(), getmypid() ), FILE_APPEND | LOCK_EX );
 		},
 		PHP_INT_MAX
+	);
+}
+if ( isset( $_SERVER['HTTP_X_TB_BENCH_DO'] ) && 'register' === $_SERVER['HTTP_X_TB_BENCH_DO'] ) {
+	add_action(
+		'plugins_loaded',
+		static function () {
+			if ( class_exists( 'TagBridge\\Plugin', false ) ) {
+				remove_action( 'shutdown', array( TagBridge\Plugin::instance(), 'deliver_outbox' ), 50 );
+			}
+		},
+		11
+	);
+	add_action(
+		'wp_loaded',
+		static function () {
+			require_once get_option( 'tb_bench_lib' ) . '/um-registration.php';
+			tb_bench_um_stand_in();
+			tb_bench_um_register( (int) ( $_SERVER['HTTP_X_TB_BENCH_FORM'] ?? 0 ) );
+			exit;
+		}
 	);
 }
 unset( $tb_bench_mode );
