@@ -20,9 +20,6 @@ use TagBridge\Outbox\TagListener;
 use TagBridge\Plugin;
 use TagBridge\Tests\FluentCrm\ReplayState;
 
-// The one-request path is opt-in (it may re-subscribe an unsubscribed contact; see FluentCrm::may_upsert()).
-add_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
-
 $site = getenv( 'TB_SITE_DIR' );
 if ( ! $site || ! is_readable( $site . '/wp-load.php' ) ) {
 	fwrite( STDERR, "TB_SITE_DIR must name a test bed site\n" );
@@ -31,6 +28,8 @@ if ( ! $site || ! is_readable( $site . '/wp-load.php' ) ) {
 $_SERVER['REQUEST_URI'] = '/';
 require $site . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/user.php';
+// The one-request path is opt-in (it may re-subscribe an unsubscribed contact; see FluentCrm::may_upsert()).
+add_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
 require_once dirname( __DIR__ ) . '/tests/fluentcrm/ReplayState.php';
 
 // The replay server: started here unless something else (a test run) already runs it.
