@@ -31,6 +31,7 @@ require_once ABSPATH . 'wp-admin/includes/user.php';
 // The one-request path is opt-in (it may re-subscribe an unsubscribed contact; see FluentCrm::may_upsert()).
 add_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
 require_once dirname( __DIR__ ) . '/tests/fluentcrm/ReplayState.php';
+require __DIR__ . '/lib/um-registration.php';
 
 // The replay server: started here unless something else (a test run) already runs it.
 $replay_sh = escapeshellarg( dirname( __DIR__ ) . '/tests/fluentcrm/replay.sh' );
@@ -126,71 +127,35 @@ foreach ( $counted as $hook ) {
 }
 
 /**
- * One frontend UM registration in UM 2.13.0's order (as tests/php/integration/FieldPushTest.php's
- * um_register(); reference section 7: three profile_updates in an auto-approved registration),
- * applying the form's tag and a welcome tag, and optionally removing one tag in the same request.
+ * One frontend UM registration in UM 2.13.0's order (bench/lib/um-registration.php; reference
+ * section 7: three profile_updates in an auto-approved registration), applying the form's tag and
+ * a welcome tag, and optionally removing one tag in the same request.
  */
 $um_register = static function ( string $login, array $remove ) {
-	$submitted = array(
-		'user_login'   => $login,
-		'user_email'   => $login . '@example.test',
-		'first_name'   => 'Jane',
-		'last_name'    => 'Doe',
-		'phone_number' => '020 7946 0958',
-		'birth_date'   => '1990/05/04',
-		'city'         => 'London',
-		'level'        => 'gold',
-		'plan'         => 'Team',
-		'interests'    => array( 'php', 'rust' ),
-		'seats'        => '3',
-	);
-	$form_data = array(
-		'form_id' => 7,
-		'mode'    => 'register',
-	);
-	do_action( 'um_submit_form_register', $submitted, $form_data );
-	$id = wp_insert_user(
+	// Registration-form tags are applied on um_registration_complete (TagBridge's UM integration
+	// does it there); the scenario that removes a tag gets it from the form too, so the removal is
+	// a real change.
+	$form_tags = static function ( $user_id ) use ( $remove ) {
+		tagbridge_apply_tags( $user_id, array_merge( array( 'member' ), $remove ) );
+	};
+	add_action( 'um_registration_complete', $form_tags, 5 );
+	$id = tb_bench_um_register(
+		7,
 		array(
-			'user_login' => $login,
-			'user_pass'  => wp_generate_password( 24 ),
-			'user_email' => $submitted['user_email'],
-			'role'       => 'subscriber',
-			'meta_input' => array( '_um_registration_in_progress' => 1 ),
+			'user_login'   => $login,
+			'user_email'   => $login . '@example.test',
+			'first_name'   => 'Jane',
+			'last_name'    => 'Doe',
+			'phone_number' => '020 7946 0958',
+			'birth_date'   => '1990/05/04',
+			'city'         => 'London',
+			'level'        => 'gold',
+			'plan'         => 'Team',
+			'interests'    => array( 'php', 'rust' ),
+			'seats'        => '3',
 		)
 	);
-	$args = array(
-		'submitted' => $submitted,
-		'form_id'   => 7,
-	);
-	do_action( 'um_user_register', $id, $args, $form_data );
-	do_action( 'um_before_save_registration_details', $id, $submitted, $form_data );
-	update_user_meta( $id, 'submitted', $submitted );
-	foreach ( array_diff( array_keys( $submitted ), array( 'user_login', 'user_email' ) ) as $key ) {
-		update_user_meta( $id, $key, $submitted[ $key ] );
-	}
-	wp_update_user(
-		array(
-			'ID'         => $id,
-			'user_email' => $submitted['user_email'],
-		)
-	);
-	do_action( 'um_after_save_registration_details', $id, $submitted, $form_data );
-	do_action( 'um_registration_set_extra_data', $id, $args, $form_data );
-	wp_update_user(
-		array(
-			'ID'           => $id,
-			'display_name' => 'Jane Doe',
-		)
-	);
-	// Registration-form tags are applied here (TagBridge's UM integration does it on this hook);
-	// the scenario that removes a tag gets it from the form too, so the removal is a real change.
-	tagbridge_apply_tags( $id, array_merge( array( 'member' ), $remove ) );
-	do_action( 'um_registration_complete', $id, $args, $form_data );
-	do_action( 'um_post_registration_approved_hook', $id, $args, $form_data );
-	update_user_meta( $id, 'account_status', 'approved' );
-	wp_update_user( array( 'ID' => $id ) );
-	do_action( 'um_after_user_is_approved', $id );
-	delete_user_meta( $id, '_um_registration_in_progress' );
+	remove_action( 'um_registration_complete', $form_tags, 5 );
 	// A welcome tag from an automation, which (in the last scenario) also takes a tag off again.
 	tagbridge_apply_tags( $id, array( 'vip' ) );
 	if ( $remove ) {

@@ -17,15 +17,17 @@ function tb_bench_um_stand_in() {
 /**
  * An Ultimate Member registration through form $form_id, UM 2.13.0's hooks fired in UM's order as
  * tests/php/integration/FieldPushTest.php's um_register() fires them (the UM stand-in must be
- * loaded). Shared by bench/lib/overhead-request.php (a CLI process) and bench/overhead-fpm-mu.php
- * (a PHP-FPM request).
+ * loaded for TagBridge's UM integration to take part). Shared by bench/lib/overhead-request.php
+ * (a CLI process), bench/overhead-fpm-mu.php (a PHP-FPM request) and bench/crm_calls.php.
  *
- * @param int $form_id Registration form.
+ * @param int        $form_id   Registration form.
+ * @param array|null $submitted The form's values (user_login, user_email, then fields stored as
+ *                              user meta); null: the request-overhead benchmarks' values.
  * @return int The new user.
  */
-function tb_bench_um_register( $form_id ) {
+function tb_bench_um_register( $form_id, ?array $submitted = null ) {
 	$tb_bench_login = 'tbbench_' . getmypid() . '_' . strtolower( wp_generate_password( 6, false ) );
-	$submitted      = array(
+	$submitted      = $submitted ?? array(
 		'user_login'   => $tb_bench_login,
 		'user_email'   => $tb_bench_login . '@example.test',
 		'first_name'   => 'Jane',
@@ -46,7 +48,7 @@ function tb_bench_um_register( $form_id ) {
 	// UM's wp_insert_user() carries only login, password, email, role and the in-progress flag.
 	$tb_bench_id = wp_insert_user(
 		array(
-			'user_login' => $tb_bench_login,
+			'user_login' => $submitted['user_login'],
 			'user_pass'  => wp_generate_password( 24 ),
 			'user_email' => $submitted['user_email'],
 			'role'       => 'subscriber',
@@ -64,7 +66,7 @@ function tb_bench_um_register( $form_id ) {
 	// um_after_insert_user() at priority 1: set_registration_details().
 	do_action( 'um_before_save_registration_details', $tb_bench_id, $submitted, $form_data );
 	update_user_meta( $tb_bench_id, 'submitted', $submitted );
-	foreach ( array( 'first_name', 'last_name', 'birth_date', 'interests', 'phone_number', 'country', 'company', 'newsletter', 'description' ) as $key ) {
+	foreach ( array_diff( array_keys( $submitted ), array( 'user_login', 'user_email' ) ) as $key ) {
 		update_user_meta( $tb_bench_id, $key, $submitted[ $key ] );
 	}
 	wp_update_user(
