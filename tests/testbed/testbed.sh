@@ -144,8 +144,13 @@ db_ping() { mariadb-admin --no-defaults --socket="$DB_SOCK" --user=root ping >/d
 # deps
 
 cmd_deps() {
+    install_missing "${PACKAGES[@]}"
+}
+
+# Installs those of the named Debian packages that are not installed yet.
+install_missing() {
     local missing=() p
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         # dpkg-query prints e.g. "install ok installed"; anything else (removed,
         # config-files, unknown) means we have to install it.
         if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
@@ -499,15 +504,8 @@ cmd_serve() {
 # TB_SERVER_WORKERS workers with our extension and opcache, nginx in front with
 # WordPress's rewrite, and the test bed's own files kept off the web as router.php does.
 fpm_config() {
-    local dir=$1 port=$2 p
-    for p in php8.2-fpm nginx; do
-        if [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) != "install ok installed" ]]; then
-            log "installing $p (TB_SERVER=fpm)"
-            apt-get update >/dev/null
-            DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends php8.2-fpm nginx >/dev/null
-            break
-        fi
-    done
+    local dir=$1 port=$2
+    install_missing php8.2-fpm nginx >/dev/null
     mkdir -p "$dir/nginx-tmp"
     cat >"$dir/fpm.conf" <<CONF
 [global]
