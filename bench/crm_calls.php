@@ -10,6 +10,10 @@
  * The replay server runs on TB_FLUENT_PORT (default 8133) with its state under
  * TB_FLUENT_STATE (default $TB_ROOT/fluentcrm); the bench starts it if needed and stops it if it
  * started it. The users it creates are deleted.
+ *
+ * Rows: the baseline; TagBridge registrations of new contacts (cold caches, warm, and one that
+ * also removes a tag); a registration whose email FluentCRM already has (a contact who
+ * unsubscribed there); and a later change of a known contact (fields and tags, its own request).
  */
 
 use TagBridge\Crm\Connection;
@@ -28,8 +32,6 @@ if ( ! $site || ! is_readable( $site . '/wp-load.php' ) ) {
 $_SERVER['REQUEST_URI'] = '/';
 require $site . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/user.php';
-// The one-request path is opt-in (it may re-subscribe an unsubscribed contact; see FluentCrm::may_upsert()).
-add_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
 require_once dirname( __DIR__ ) . '/tests/fluentcrm/ReplayState.php';
 require __DIR__ . '/lib/um-registration.php';
 
@@ -186,7 +188,8 @@ $kind = static function ( array $r ) {
 		return 'field list';
 	}
 	if ( 'POST' === $r['method'] && '/subscribers' === $path ) {
-		return isset( $sub['__force_update'] ) ? 'upsert' : 'create';
+		// A create FluentCRM refuses (the email exists, exchange 99) is counted apart.
+		return isset( $sub['__force_update'] ) ? 'upsert' : ( 422 === $r['status'] ? 'create 422' : 'create' );
 	}
 	if ( 'PUT' === $r['method'] ) {
 		$tags = isset( $sub['attach_tags'] ) || isset( $sub['detach_tags'] );
@@ -204,35 +207,76 @@ $count_requests = static function () use ( $replay, $kind ) {
 	return $by_kind;
 };
 
-$rows  = array();
-$users = array();
+$rows   = array();
+$users  = array();
 $checks = array();
+$crm    = new FluentCrm( $url, 'admin', $admin );
 
-// TagBridge: three registrations, each its own request, against one replay state.
-$replay->reset();
-$scenarios = array(
-	array( 'TagBridge, first registration (cold caches)', array() ),
-	array( 'TagBridge, next registration', array() ),
-	array( 'TagBridge, registration that also removes a tag', array( 'newsletter' ) ),
-);
-foreach ( $scenarios as $i => list( $label, $remove ) ) {
+/** Counts one request's hooks and CRM requests into a row of the table. */
+$measure = static function ( string $label, callable $request ) use ( $new_request, $end_request, $replay, $kind, &$fired, &$rows ) {
 	$new_request();
 	$before = count( $replay->requests() );
 	$fired  = array();
-	$login  = 'bench_' . $i . '_' . strtolower( wp_generate_password( 6, false, false ) );
-	$id      = $um_register( $login, $remove );
-	$users[] = $id;
+	$id     = $request();
 	$end_request();
-	$all     = $replay->requests();
 	$by_kind = array();
-	foreach ( array_slice( $all, $before ) as $r ) {
+	foreach ( array_slice( $replay->requests(), $before ) as $r ) {
 		$k             = $kind( $r );
 		$by_kind[ $k ] = ( $by_kind[ $k ] ?? 0 ) + 1;
 	}
 	$rows[] = array( $label, count( $fired ), array_sum( $by_kind ), $by_kind );
-	$left   = (int) $GLOBALS['wpdb']->get_var( $GLOBALS['wpdb']->prepare( 'SELECT COUNT(*) FROM ' . TagBridge\Outbox\Outbox::table() . ' WHERE user_id = %d', $id ) );
-	$checks[] = sprintf( '%s: %d rows left in the outbox, contact id %s', $label, $left, get_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm', true ) ?: '(none)' );
+	return $id;
+};
+$outbox_left = static function ( int $id ) {
+	return (int) $GLOBALS['wpdb']->get_var( $GLOBALS['wpdb']->prepare( 'SELECT COUNT(*) FROM ' . TagBridge\Outbox\Outbox::table() . ' WHERE user_id = %d', $id ) );
+};
+
+// TagBridge: each registration its own request, against one replay state.
+$replay->reset();
+$scenarios = array(
+	array( 'TagBridge, first registration (cold caches)', array(), false ),
+	array( 'TagBridge, next registration', array(), false ),
+	array( 'TagBridge, registration that also removes a tag', array( 'newsletter' ), false ),
+	array( 'TagBridge, registration, contact exists in CRM', array(), true ),
+);
+foreach ( $scenarios as $i => list( $label, $remove, $exists ) ) {
+	$login = 'bench_' . $i . '_' . strtolower( wp_generate_password( 6, false, false ) );
+	if ( $exists ) {
+		// Someone FluentCRM already has, who unsubscribed there, registers on the site.
+		$made = $crm->create_contact( $login . '@example.test', array( 'first_name' => 'Old' ), array( 'newsletter' ) );
+		$crm->update_contact( (string) $made->value, array( 'status' => 'unsubscribed' ) );
+	}
+	$id      = $measure( $label, static fn() => $um_register( $login, $remove ) );
+	$users[] = $id;
+	$contact = (string) get_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm', true );
+	$read    = '' === $contact ? null : $crm->get_contact( $contact );
+	$checks[] = sprintf(
+		'%s: %d rows left in the outbox, contact %s, status %s, tags %s',
+		$label,
+		$outbox_left( $id ),
+		'' === $contact ? '(none)' : $contact,
+		$read && $read->is_ok() ? $read->value['fields']['status'] : '?',
+		$read && $read->is_ok() ? implode( ',', $read->value['tags'] ) : '?'
+	);
 }
+
+// A later change of the last user (a known contact): a profile field and a tag swap, in one request.
+$id = end( $users );
+$measure(
+	'TagBridge, later change of a known contact',
+	static function () use ( $id ) {
+		wp_update_user(
+			array(
+				'ID'        => $id,
+				'last_name' => 'Smith',
+			)
+		);
+		tagbridge_apply_tags( $id, array( 'course-student' ) );
+		tagbridge_remove_tags( $id, array( 'vip' ) );
+		return $id;
+	}
+);
+$checks[] = sprintf( 'TagBridge, later change of a known contact: %d rows left in the outbox, tags %s', $outbox_left( $id ), implode( ',', $crm->get_tags( (string) get_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm', true ) )->value ) );
 
 // Baseline: the same registration, one CRM call per hook that fired (user_register creates the
 // contact, each profile/UM hook pushes the fields, each tag application attaches its tag), sent to
@@ -250,7 +294,6 @@ $plugin->outbox->discard( $id );
 $plugin->outbox->take_touched();
 $users[] = $id;
 $base    = $fired;
-$crm     = new FluentCrm( $url, 'admin', $admin );
 $fields  = $plugin->fields->flush()[ $id ] ?? array();
 $contact = null;
 $tags    = $applied;
@@ -271,7 +314,7 @@ foreach ( $users as $id ) {
 	wp_delete_user( $id );
 }
 
-$kinds = array( 'lookup', 'tag list', 'field list', 'create', 'upsert', 'PUT fields', 'PUT tags', 'PUT fields+tags' );
+$kinds = array( 'lookup', 'tag list', 'field list', 'create', 'create 422', 'PUT fields', 'PUT tags', 'PUT fields+tags' );
 foreach ( $rows as $row ) {
 	foreach ( array_keys( $row[3] ) as $k ) {
 		if ( ! in_array( $k, $kinds, true ) ) {

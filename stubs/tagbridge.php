@@ -77,13 +77,12 @@ namespace {
 	 * write wins per field), for each tag only its last change, and the CRM calls that send it.
 	 *
 	 * @param array $changes `list<array{id: int, fields?: array<string, mixed>, apply_tags?: list<string>, remove_tags?: list<string>}>`, in enqueue order.
-	 * @param bool $has_contact Whether the contact exists (else the first call is a create carrying the fields).
+	 * @param bool $has_contact Whether the contact's id is known (else the one call is a `create` carrying the fields and the tags to apply; on a duplicate answer, look the contact up and coalesce again with `true`).
 	 * @param bool $combined Whether the CRM takes fields and tags in one request.
-	 * @param bool $upsert Whether the CRM creates or updates by email with fields and tags to apply in one request (then a contact without a known id gets one `upsert` call instead of a lookup and a create).
-	 * @return array{ids: list<int>, fields: array<string, mixed>, apply_tags: list<string>, remove_tags: list<string>, calls: list<array{op: string, fields?: array, tags?: list<string>, apply_tags?: list<string>, remove_tags?: list<string>}>} `op` is `create`, `upsert`, `update`, `apply`, `remove` or `combined`.
+	 * @return array{ids: list<int>, fields: array<string, mixed>, apply_tags: list<string>, remove_tags: list<string>, calls: list<array{op: string, fields?: array, tags?: list<string>, apply_tags?: list<string>, remove_tags?: list<string>}>} `op` is `create` (with `fields` and `apply_tags`), `update`, `apply`, `remove` or `combined`.
 	 * @throws \TagBridge\Ext\InputException when a change is malformed.
 	 */
-	function tagbridge_outbox_coalesce(mixed $changes, bool $has_contact, bool $combined, ?bool $upsert = null): array {}
+	function tagbridge_outbox_coalesce(mixed $changes, bool $has_contact, bool $combined): array {}
 
 	/**
 	 * Decides what follows a failed delivery: retry after a delay (exponential backoff with a cap,

@@ -53,22 +53,22 @@ fn tags(node: Option<Node<'_>>) -> Result<Vec<String>> {
 /// One CRM call of a delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Call {
-    /// Create the contact with these fields (the shell adds the email).
-    Create(Map<String, Value>),
+    /// Create the contact with these fields and these tags (the shell adds the email). Only for a
+    /// contact whose id is unknown; where the email already exists the CRM refuses it (duplicate)
+    /// and changes nothing, and the shell looks the contact up and coalesces again with
+    /// `has_contact`, so nothing is lost and a contact's status is never overwritten.
+    Create {
+        /// Fields to set (may be empty).
+        fields: Map<String, Value>,
+        /// Tags to apply (may be empty).
+        apply: Vec<String>,
+    },
     /// Update these fields.
     Update(Map<String, Value>),
     /// Apply these tags.
     Apply(Vec<String>),
     /// Remove these tags.
     Remove(Vec<String>),
-    /// Create or update the contact by email with these fields, applying these tags, in one
-    /// request (the shell adds the email); answers the contact id.
-    Upsert {
-        /// Fields to set (may be empty).
-        fields: Map<String, Value>,
-        /// Tags to apply (may be empty).
-        apply: Vec<String>,
-    },
     /// Fields and tags in one request.
     Combined {
         /// Fields to update (may be empty).
@@ -98,13 +98,10 @@ pub struct Delivery {
 /// How the target CRM takes a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
-    /// The contact already exists (its id is known); otherwise the first call creates it.
+    /// The contact already exists (its id is known); otherwise the one call is a create.
     pub has_contact: bool,
     /// The CRM takes fields and tags in one request.
     pub combined: bool,
-    /// The CRM creates or updates a contact by email with fields and tags to apply in one request
-    /// (only used while the contact id is unknown: it replaces the lookup and the create).
-    pub upsert: bool,
 }
 
 /// Coalesces one contact's pending changes (in enqueue order) into one delivery.
@@ -112,9 +109,15 @@ pub struct Target {
 /// Fields merge, last write wins per field. For each tag only its last change counts: an apply
 /// and a remove of the same tag cancel each other, and the later one is sent alone — sending both
 /// let them land out of order (WP Fusion's 3.38.44 bug), and sending neither would keep a tag the
-/// CRM already had. A contact that does not exist yet is created with the merged fields, so the
-/// create is the first (field) call rather than a create followed by an update; where the CRM can
-/// upsert, that one call also applies the tags, and only removals need a second call.
+/// CRM already had.
+///
+/// A contact whose id is unknown gets exactly one call, a create carrying the merged fields and
+/// the tags to apply, with no lookup before it: a new contact has no tags, so removals are left
+/// out of the call (they stay in the delivery's net change). When the contact exists after all
+/// (the CRM answers duplicate and changes nothing), the shell looks it up and coalesces the same
+/// changes again with `has_contact`, which sends everything, removals included. A known contact
+/// gets one combined call where the CRM takes fields and tags together, else an update, a removal
+/// and an application, each only when there is something to send.
 pub fn coalesce(changes: &[Change], target: Target) -> Delivery {
     let mut fields = Map::new();
     // tag → (true = apply, last position); positions keep the order of each tag's last change.
@@ -134,33 +137,25 @@ pub fn coalesce(changes: &[Change], target: Target) -> Delivery {
     let remove_tags: Vec<String> = tag_state.iter().filter(|(_, a)| !*a).map(|(t, _)| t.clone()).collect();
 
     let mut calls = Vec::new();
-    let mut rest_fields = fields.clone();
-    let mut rest_apply = apply_tags.clone();
-    if !target.has_contact && target.upsert {
-        calls.push(Call::Upsert {
-            fields: std::mem::take(&mut rest_fields),
-            apply: std::mem::take(&mut rest_apply),
-        });
-    } else if !target.has_contact {
-        calls.push(Call::Create(std::mem::take(&mut rest_fields)));
-    }
-    if target.combined {
-        if !rest_fields.is_empty() || !rest_apply.is_empty() || !remove_tags.is_empty() {
+    if !target.has_contact {
+        calls.push(Call::Create { fields: fields.clone(), apply: apply_tags.clone() });
+    } else if target.combined {
+        if !fields.is_empty() || !apply_tags.is_empty() || !remove_tags.is_empty() {
             calls.push(Call::Combined {
-                fields: rest_fields,
-                apply: rest_apply,
+                fields: fields.clone(),
+                apply: apply_tags.clone(),
                 remove: remove_tags.clone(),
             });
         }
     } else {
-        if !rest_fields.is_empty() {
-            calls.push(Call::Update(rest_fields));
+        if !fields.is_empty() {
+            calls.push(Call::Update(fields.clone()));
         }
         if !remove_tags.is_empty() {
             calls.push(Call::Remove(remove_tags.clone()));
         }
-        if !rest_apply.is_empty() {
-            calls.push(Call::Apply(rest_apply));
+        if !apply_tags.is_empty() {
+            calls.push(Call::Apply(apply_tags.clone()));
         }
     }
     Delivery { ids: changes.iter().map(|c| c.id).collect(), fields, apply_tags, remove_tags, calls }
@@ -173,13 +168,12 @@ impl Delivery {
             .calls
             .iter()
             .map(|c| match c {
-                Call::Create(f) => json!({"op": "create", "fields": f}),
+                Call::Create { fields, apply } => {
+                    json!({"op": "create", "fields": fields, "apply_tags": apply})
+                }
                 Call::Update(f) => json!({"op": "update", "fields": f}),
                 Call::Apply(t) => json!({"op": "apply", "tags": t}),
                 Call::Remove(t) => json!({"op": "remove", "tags": t}),
-                Call::Upsert { fields, apply } => {
-                    json!({"op": "upsert", "fields": fields, "apply_tags": apply})
-                }
                 Call::Combined { fields, apply, remove } => {
                     json!({"op": "combined", "fields": fields, "apply_tags": apply, "remove_tags": remove})
                 }
@@ -208,7 +202,8 @@ pub enum Failure {
     AuthFailed,
     /// The CRM refused the request itself.
     Permanent,
-    /// A create that the CRM called a duplicate even after looking the email up.
+    /// A write the CRM refused as a duplicate that the shell could not resolve (an email taken by
+    /// another contact).
     Duplicate,
 }
 
@@ -305,63 +300,64 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_registration_becomes_one_create_and_one_tag_call() {
-        let changes = [
-            change(1, json!({"first_name": "Ann"}), &[], &[]),
-            change(2, json!({"last_name": "Lee", "first_name": "Anna"}), &["Member"], &[]),
-            change(3, json!({}), &["Newsletter"], &[]),
-        ];
-        let d = coalesce(&changes, Target { has_contact: false, combined: false, upsert: false });
-        assert_eq!(d.ids, vec![1, 2, 3]);
-        assert_eq!(d.calls.len(), 2);
-        assert_eq!(
-            d.calls[0],
-            Call::Create(json!({"first_name": "Anna", "last_name": "Lee"}).as_object().cloned().unwrap())
-        );
-        assert_eq!(d.calls[1], Call::Apply(vec!["Member".into(), "Newsletter".into()]));
+    fn fields(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
     }
 
     #[test]
-    fn a_registration_is_one_upsert_where_the_crm_allows_it() {
+    fn a_registration_is_one_create_with_the_fields_and_the_tags() {
         let changes = [
             change(1, json!({"first_name": "Ann", "plan": "Team"}), &[], &[]),
-            change(2, json!({}), &["member"], &[]),
-            change(3, json!({"first_name": "Anna"}), &["vip"], &[]),
+            change(2, json!({"last_name": "Lee", "first_name": "Anna"}), &["member"], &[]),
+            change(3, json!({}), &["vip", "trial"], &[]),
+            change(4, json!({}), &[], &["trial", "old"]),
         ];
-        let d = coalesce(&changes, Target { has_contact: false, combined: false, upsert: true });
-        assert_eq!(
-            d.calls,
-            vec![Call::Upsert {
-                fields: json!({"first_name": "Anna", "plan": "Team"}).as_object().cloned().unwrap(),
-                apply: vec!["member".into(), "vip".into()],
-            }]
-        );
-        // A removal cannot ride on the upsert (it only adds tags): one more call.
-        let with_remove = [
+        for combined in [false, true] {
+            let d = coalesce(&changes, Target { has_contact: false, combined });
+            assert_eq!(d.ids, vec![1, 2, 3, 4]);
+            assert_eq!(
+                d.calls,
+                vec![Call::Create {
+                    fields: fields(json!({"first_name": "Anna", "plan": "Team", "last_name": "Lee"})),
+                    apply: vec!["member".into(), "vip".into()],
+                }],
+                "no lookup, no separate tag call, and no removal for a contact that had no tags"
+            );
+            // The removals stay in the net change: a duplicate answer re-plans with them.
+            assert_eq!(d.remove_tags, vec!["trial".to_string(), "old".to_string()]);
+        }
+    }
+
+    #[test]
+    fn a_known_contact_is_one_combined_call_or_separate_calls() {
+        let changes = [
             change(1, json!({"first_name": "Ann"}), &["member", "old"], &[]),
             change(2, json!({}), &[], &["old"]),
         ];
-        let d = coalesce(&with_remove, Target { has_contact: false, combined: false, upsert: true });
+        let d = coalesce(&changes, Target { has_contact: true, combined: true });
+        assert_eq!(
+            d.calls,
+            vec![Call::Combined {
+                fields: fields(json!({"first_name": "Ann"})),
+                apply: vec!["member".into()],
+                remove: vec!["old".into()],
+            }]
+        );
+        let d = coalesce(&changes, Target { has_contact: true, combined: false });
         assert_eq!(
             d.calls,
             vec![
-                Call::Upsert {
-                    fields: json!({"first_name": "Ann"}).as_object().cloned().unwrap(),
-                    apply: vec!["member".into()],
-                },
+                Call::Update(fields(json!({"first_name": "Ann"}))),
                 Call::Remove(vec!["old".into()]),
+                Call::Apply(vec!["member".into()]),
             ]
         );
-        // A known contact is updated by id, never upserted by email (the email may be what changed).
-        let d = coalesce(&changes, Target { has_contact: true, combined: false, upsert: true });
-        assert!(!d.calls.iter().any(|c| matches!(c, Call::Upsert { .. })));
     }
 
     #[test]
     fn apply_then_remove_sends_only_the_remove() {
         let changes = [change(1, json!({}), &["Gold"], &[]), change(2, json!({}), &[], &["Gold"])];
-        let d = coalesce(&changes, Target { has_contact: true, combined: true, upsert: false });
+        let d = coalesce(&changes, Target { has_contact: true, combined: true });
         assert!(d.apply_tags.is_empty());
         assert_eq!(d.remove_tags, vec!["Gold".to_string()]);
         assert_eq!(d.calls.len(), 1);
@@ -369,10 +365,7 @@ mod tests {
 
     #[test]
     fn nothing_to_send_makes_no_call() {
-        let d = coalesce(
-            &[change(4, json!({}), &[], &[])],
-            Target { has_contact: true, combined: false, upsert: false },
-        );
+        let d = coalesce(&[change(4, json!({}), &[], &[])], Target { has_contact: true, combined: false });
         assert!(d.calls.is_empty());
         assert_eq!(d.ids, vec![4]);
     }

@@ -9,7 +9,10 @@
  *       --url=http://127.0.0.1:8150 --user=admin --password-file=FILE
  *
  * The FluentCRM site needs the tags `member` and `vip` and a custom contact field `seats` (number).
- * First the adapter's calls one by one; then the plugin end to end, with SITE served (its address
+ * First the adapter's calls one by one; then the outbox's deliveries through the real deliverer,
+ * counting the requests FluentCRM receives (a new contact: one create with its fields and tags; a
+ * contact who unsubscribed in FluentCRM: refused create, lookup, one combined PUT, and still
+ * unsubscribed afterwards); then the plugin end to end, with SITE served (its address
  * is its home URL): SITE is connected to FluentCRM for the run (its connection and settings are put
  * back afterwards), a registration in a child process (its own request) must reach FluentCRM as
  * one contact with the linked role's tag and the mapped fields, and after the tag is removed in
@@ -48,6 +51,7 @@ require getenv( 'TB_SITE_DIR' ) . '/wp-load.php';
 use TagBridge\Crm\ConnectionTest;
 use TagBridge\Crm\FluentCrm;
 use TagBridge\Crm\Result;
+use TagBridge\Outbox\Deliverer;
 
 $tb_url      = rtrim( $opts['url'], '/' );
 $tb_password = trim( (string) file_get_contents( $opts['password-file'] ) );
@@ -76,6 +80,49 @@ function tb_crm() {
 	global $tb_url, $tb_password, $opts;
 	FluentCrm::forget_lists( $tb_url );
 	return new FluentCrm( $tb_url, $opts['user'], $tb_password );
+}
+
+/**
+ * Delivers changes for a throwaway site user with this email through the real outbox deliverer and
+ * a fresh adapter whose lists are cached (as every registration after the first finds them),
+ * recording the requests FluentCRM receives.
+ *
+ * @param string $email   The user's email.
+ * @param array  $changes Outbox changes.
+ * @return array{0: array, 1: string[], 2: string} Outcome, requests ("METHOD path STATUS"), contact id stored.
+ */
+function tb_deliver( $email, array $changes ) {
+	global $tb_url;
+	require_once ABSPATH . 'wp-admin/includes/user.php';
+	$plugin = TagBridge\Plugin::instance();
+	$crm    = tb_crm();
+	$crm->list_tags();
+	$crm->list_fields();
+	$user = wp_insert_user(
+		array(
+			'user_login' => sanitize_user( $email ),
+			'user_email' => $email,
+			'user_pass'  => wp_generate_password( 24 ),
+			'role'       => 'subscriber',
+		)
+	);
+	$plugin->outbox->discard( $user );
+	foreach ( $changes as $change ) {
+		$plugin->outbox->enqueue( $user, $change );
+	}
+	$plugin->outbox->take_touched();
+	$sent  = array();
+	$count = static function ( $response, $context, $class, $args, $url ) use ( &$sent, $tb_url ) {
+		if ( 0 === strpos( $url, $tb_url . FluentCrm::REST_PATH ) ) {
+			$sent[] = $args['method'] . ' ' . substr( (string) wp_parse_url( $url, PHP_URL_PATH ), strlen( (string) wp_parse_url( $tb_url . FluentCrm::REST_PATH, PHP_URL_PATH ) ) ) . ' ' . wp_remote_retrieve_response_code( $response );
+		}
+	};
+	add_action( 'http_api_debug', $count, 10, 5 );
+	$outcome = ( new Deliverer( static fn() => $crm, $plugin->outbox, $plugin->engine, $plugin->log ) )->deliver( $user, time() );
+	remove_action( 'http_api_debug', $count, 10 );
+	$contact = (string) get_user_meta( $user, Deliverer::CONTACT_META . 'fluentcrm', true );
+	wp_delete_user( $user );
+	return array( $outcome, $sent, $contact );
 }
 
 echo "FluentCRM adapter against {$tb_url}\n";
@@ -153,15 +200,39 @@ $clear = tb_crm()->update_contact( $id, array( 'seats' => '' ) );
 $read  = tb_crm()->get_contact( $id );
 tb_check( 'an empty custom value clears it', $clear->is_ok() && $read->is_ok() && ! isset( $read->value['fields']['seats'] ), $read );
 
-$up_email = 'live.upsert.' . time() . '@example.test';
-$up       = tb_crm()->upsert_contact( $up_email, array( 'seats' => 2 ), array( 'member' ) );
-tb_check( 'upsert creates a contact with fields and tags in one request', $up->is_ok(), $up );
-if ( $up->is_ok() ) {
-	$tb_created[] = (string) $up->value;
-	$up2          = tb_crm()->upsert_contact( $up_email, array( 'first_name' => 'Up' ), array( 'vip' ) );
-	$read         = tb_crm()->get_contact( (string) $up->value );
-	tb_check( 'a second upsert updates the same contact, keeping fields and adding tags', $up2->is_ok() && (string) $up2->value === (string) $up->value && $read->is_ok() && '2' === (string) ( $read->value['fields']['seats'] ?? '' ) && ! array_diff( array( 'member', 'vip' ), (array) $read->value['tags'] ), $read );
+$combined = tb_crm()->update_combined( $id, array( 'first_name' => 'Combined', 'seats' => 5 ), array( 'vip' ), array( 'member' ) );
+$read     = tb_crm()->get_contact( $id );
+tb_check( 'update_combined: a field, a custom value, attach and detach in one PUT', $combined->is_ok() && $read->is_ok() && 'Combined' === ( $read->value['fields']['first_name'] ?? null ) && '5' === (string) ( $read->value['fields']['seats'] ?? '' ) && array( 'vip' ) === array_values( $read->value['tags'] ), $read );
+
+echo "The outbox's deliveries, counting the requests FluentCRM receives\n";
+$tb_fields = array(
+	array(
+		'fields'     => array(
+			'first_name' => 'Nia',
+			'seats'      => 2,
+		),
+		'apply_tags' => array( 'member' ),
+	),
+	array( 'apply_tags' => array( 'vip' ) ),
+);
+list( $outcome, $sent, $contact ) = tb_deliver( 'live.new.' . time() . '@example.test', $tb_fields );
+if ( '' !== $contact ) {
+	$tb_created[] = $contact;
 }
+$read = '' === $contact ? null : tb_crm()->get_contact( $contact );
+tb_check( 'a new contact\'s first delivery (fields and two tags) is one request: the create', 'delivered' === $outcome['outcome'] && array( 'POST /subscribers 200' ) === $sent, array( $outcome, $sent ) );
+tb_check( 'the new contact has the fields and both tags, and is subscribed', $read && $read->is_ok() && '2' === (string) ( $read->value['fields']['seats'] ?? '' ) && array( 'member', 'vip' ) === array_values( $read->value['tags'] ) && 'subscribed' === ( $read->value['fields']['status'] ?? null ), $read );
+
+$unsub_email = 'live.unsubscribed.' . time() . '@example.test';
+$unsub       = tb_crm()->create_contact( $unsub_email, array( 'first_name' => 'Una' ), array( 'vip' ) );
+if ( $unsub->is_ok() ) {
+	$tb_created[] = (string) $unsub->value;
+	tb_crm()->update_contact( (string) $unsub->value, array( 'status' => 'unsubscribed' ) );
+}
+list( $outcome, $sent, $contact ) = tb_deliver( $unsub_email, $tb_fields );
+$read = $unsub->is_ok() ? tb_crm()->get_contact( (string) $unsub->value ) : $unsub;
+tb_check( 'an existing contact\'s first delivery: refused create, lookup, one combined PUT', 'delivered' === $outcome['outcome'] && array( 'POST /subscribers 422', 'GET /subscribers/0 200', 'PUT /subscribers/' . $unsub->value . ' 200' ) === $sent && (string) $unsub->value === $contact, array( $outcome, $sent, $contact ) );
+tb_check( 'a contact who unsubscribed stays unsubscribed, and gets the fields and tags', $read->is_ok() && 'unsubscribed' === ( $read->value['fields']['status'] ?? null ) && 'Nia' === ( $read->value['fields']['first_name'] ?? null ) && '2' === (string) ( $read->value['fields']['seats'] ?? '' ) && array( 'member', 'vip' ) === array_values( $read->value['tags'] ), $read );
 
 tb_check( 'an unknown contact id is not_found', Result::NOT_FOUND === tb_crm()->get_contact( '999999999' )->status );
 

@@ -281,6 +281,7 @@ final class TagBridgeFluentCrmReplay {
 		$existing = isset( $errors['email'] ) ? null : $this->find_by_email( (string) $email );
 		$force    = 'yes' === ( $body['__force_update'] ?? null );
 		if ( null !== $existing && ! $force ) {
+			// Refused before anything changes, tags and custom values included (20, 21, 99-100).
 			$errors['email'] = self::recorded_error( '20-subscriber-create-existing-no-force', 'email' );
 		}
 		// Only recorded with a status given (22), so a forced update is held to the create rule (23).
@@ -329,6 +330,9 @@ final class TagBridgeFluentCrmReplay {
 	/**
 	 * POST /subscribers with `__force_update: "yes"` for an existing email (22): the same contact,
 	 * columns given replace theirs, custom values merge, tags given are added (existing ones kept).
+	 * The status is a column like the others and is required (23), so a contact who unsubscribed
+	 * is re-subscribed by `status: subscribed` (103, 104). TagBridge never sends this; it stays
+	 * modelled so that a test sending it sees what FluentCRM does.
 	 */
 	private function force_update_subscriber( int $id, array $body ): array {
 		return $this->state->transact(
@@ -376,7 +380,11 @@ final class TagBridgeFluentCrmReplay {
 		);
 	}
 
-	/** PUT /subscribers/{id}: `subscriber` wrapper or flat (52); merges; attach before detach (67). */
+	/**
+	 * PUT /subscribers/{id}: `subscriber` wrapper or flat (52); merges; attach before detach (67).
+	 * Columns, custom values, attach_tags and detach_tags in one request all apply, and a status
+	 * not given is left as it is (101, 102: TagBridge's combined update).
+	 */
 	private function update_subscriber( int $id, array $body ): array {
 		$data = isset( $body['subscriber'] ) && is_array( $body['subscriber'] ) ? $body['subscriber'] : $body;
 		return $this->state->transact(

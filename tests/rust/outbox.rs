@@ -10,12 +10,17 @@ use tagbridge::core::outbox::{
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Contact {
     exists: bool,
+    /// The contact's subscription status: only a create of a new contact sets it.
+    status: String,
     fields: Map<String, Value>,
     tags: BTreeSet<String>,
 }
 
 fn apply_change(c: &mut Contact, ch: &Change) {
-    c.exists = true;
+    if !c.exists {
+        c.exists = true;
+        c.status = "subscribed".into();
+    }
     for (k, v) in &ch.fields {
         c.fields.insert(k.clone(), v.clone());
     }
@@ -28,18 +33,21 @@ fn apply_change(c: &mut Contact, ch: &Change) {
     }
 }
 
-fn apply_calls(c: &mut Contact, calls: &[Call]) {
+/// Sends calls to a CRM holding `c`, as FluentCRM behaves (exchanges 19, 99-100 of
+/// tests/fixtures/fluentcrm): a create makes a new contact with its fields and tags, and for an
+/// email the CRM already has it is refused as a duplicate with nothing changed. Answers whether
+/// every call succeeded.
+fn apply_calls(c: &mut Contact, calls: &[Call]) -> bool {
     for call in calls {
         match call {
-            Call::Create(f) => {
-                c.exists = true;
-                c.fields.extend(f.clone());
-            }
-            // Create-or-update by email: merges fields and adds tags, keeping the others.
-            Call::Upsert { fields, apply } => {
-                c.exists = true;
-                c.fields.extend(fields.clone());
-                c.tags.extend(apply.iter().cloned());
+            Call::Create { .. } if c.exists => return false,
+            Call::Create { fields, apply } => {
+                *c = Contact {
+                    exists: true,
+                    status: "subscribed".into(),
+                    fields: fields.clone(),
+                    tags: apply.iter().cloned().collect(),
+                };
             }
             Call::Update(f) => c.fields.extend(f.clone()),
             Call::Apply(t) => c.tags.extend(t.iter().cloned()),
@@ -55,6 +63,21 @@ fn apply_calls(c: &mut Contact, calls: &[Call]) {
             }
         }
     }
+    true
+}
+
+/// What the shell (`Deliverer::send`) does: sends the delivery; when the create is refused as a
+/// duplicate, looks the contact up by email and sends the changes coalesced again for a known
+/// contact. Answers the requests the CRM received.
+fn deliver(c: &mut Contact, cs: &[Change], has_contact: bool, combined: bool) -> usize {
+    let d = coalesce(cs, Target { has_contact, combined });
+    if apply_calls(c, &d.calls) {
+        return d.calls.len();
+    }
+    let again = coalesce(cs, Target { has_contact: true, combined });
+    assert!(apply_calls(c, &again.calls), "a known contact's calls never fail here");
+    // The refused create, the lookup by email, then the known contact's calls.
+    2 + again.calls.len()
 }
 
 fn name() -> impl Strategy<Value = String> {
@@ -89,63 +112,101 @@ fn changes() -> impl Strategy<Value = Vec<Change>> {
 }
 
 fn initial() -> impl Strategy<Value = Contact> {
-    (prop::collection::btree_set(name(), 0..4), prop::collection::vec((name(), 0..5i64), 0..3)).prop_map(
-        |(tags, fields)| Contact {
+    (
+        prop::sample::select(vec!["subscribed", "unsubscribed", "bounced", "complained"]),
+        prop::collection::btree_set(name(), 0..4),
+        prop::collection::vec((name(), 0..5i64), 0..3),
+    )
+        .prop_map(|(status, tags, fields)| Contact {
             exists: true,
+            status: status.to_string(),
             fields: fields.into_iter().map(|(k, v)| (k, json!(v))).collect(),
             tags,
-        },
-    )
+        })
 }
 
 proptest! {
     /// Sending the delivery leaves the contact exactly as sending every change one by one would,
     /// whatever the CRM held before.
     #[test]
-    fn coalescing_preserves_the_final_state(start in initial(), cs in changes(), combined: bool, upsert: bool) {
+    fn coalescing_preserves_the_final_state(start in initial(), cs in changes(), combined: bool) {
         let mut one_by_one = start.clone();
         cs.iter().for_each(|c| apply_change(&mut one_by_one, c));
         let mut delivered = start.clone();
-        apply_calls(&mut delivered, &coalesce(&cs, Target { has_contact: true, combined, upsert }).calls);
+        let calls = coalesce(&cs, Target { has_contact: true, combined }).calls;
+        prop_assert!(apply_calls(&mut delivered, &calls));
         prop_assert_eq!(delivered, one_by_one);
     }
 
-    /// Where the CRM upserts by email, a contact whose id is unknown gets one upsert first (no
-    /// lookup, no create) and at most one more call, for removals only; the final state is the
-    /// one-by-one state whether the CRM already had the contact (with any tags and fields) or not.
+    /// A contact whose id is unknown gets exactly one call, a create carrying the merged fields
+    /// and the tags to apply (no lookup before it, no removal: a new contact has no tags), and a
+    /// new contact then ends as the changes say.
     #[test]
-    fn an_unknown_contact_is_upserted_in_one_call_plus_removals(start in initial(), exists: bool, cs in changes(), combined: bool) {
-        let d = coalesce(&cs, Target { has_contact: false, combined, upsert: true });
-        prop_assert!(matches!(d.calls.first(), Some(Call::Upsert { .. })), "first call is the upsert");
-        prop_assert!(d.calls.len() <= 2);
-        prop_assert!(!d.calls.iter().any(|c| matches!(c, Call::Create(_) | Call::Update(_) | Call::Apply(_))), "no lookup-create or separate update/apply");
-        prop_assert_eq!(d.calls.len() == 2, !d.remove_tags.is_empty());
-        let before = if exists { start } else { Contact::default() };
-        let mut one_by_one = Contact { exists: true, ..before.clone() };
-        cs.iter().for_each(|c| apply_change(&mut one_by_one, c));
-        let mut delivered = before;
-        apply_calls(&mut delivered, &d.calls);
-        prop_assert_eq!(delivered, one_by_one);
-    }
-
-    /// A contact that does not exist yet is created first, then ends as the changes say.
-    #[test]
-    fn a_missing_contact_is_created_first(cs in changes(), combined: bool) {
-        let d = coalesce(&cs, Target { has_contact: false, combined, upsert: false });
-        prop_assert!(matches!(d.calls.first(), Some(Call::Create(_))));
-        prop_assert_eq!(d.calls.iter().filter(|c| matches!(c, Call::Create(_))).count(), 1);
-        let mut one_by_one = Contact { exists: true, ..Contact::default() };
+    fn a_new_contact_is_one_create_with_fields_and_tags(cs in changes(), combined: bool) {
+        let d = coalesce(&cs, Target { has_contact: false, combined });
+        prop_assert_eq!(
+            &d.calls,
+            &vec![Call::Create { fields: d.fields.clone(), apply: d.apply_tags.clone() }]
+        );
+        // The delivery creates the contact even when its changes are empty.
+        let mut one_by_one = Contact { exists: true, status: "subscribed".into(), ..Contact::default() };
         cs.iter().for_each(|c| apply_change(&mut one_by_one, c));
         let mut delivered = Contact::default();
-        apply_calls(&mut delivered, &d.calls);
+        prop_assert_eq!(deliver(&mut delivered, &cs, false, combined), 1);
         prop_assert_eq!(delivered, one_by_one);
+    }
+
+    /// A contact the CRM already has, whose id the site does not know yet: the create is refused
+    /// and changes nothing, then the lookup and the known contact's calls (one combined call where
+    /// the CRM allows it) leave it as the changes say — with its subscription status untouched,
+    /// whatever it was (consent is never overwritten by a registration).
+    #[test]
+    fn an_existing_contact_keeps_its_status_and_gets_every_change(start in initial(), cs in changes(), combined: bool) {
+        let mut one_by_one = start.clone();
+        cs.iter().for_each(|c| apply_change(&mut one_by_one, c));
+        let mut delivered = start.clone();
+        let requests = deliver(&mut delivered, &cs, false, combined);
+        prop_assert_eq!(&delivered.status, &start.status);
+        prop_assert_eq!(&delivered, &one_by_one);
+        let known = coalesce(&cs, Target { has_contact: true, combined });
+        prop_assert_eq!(requests, 2 + known.calls.len());
+        if combined {
+            prop_assert!(requests <= 3, "refused create, lookup, one combined update");
+        }
+    }
+
+    /// A known contact: one combined call where the CRM allows it (none when there is nothing to
+    /// send), otherwise an update, a removal and an application, each only when needed.
+    #[test]
+    fn a_known_contact_gets_combined_or_separate_calls(cs in changes()) {
+        let d = coalesce(&cs, Target { has_contact: true, combined: true });
+        let any = !d.fields.is_empty() || !d.apply_tags.is_empty() || !d.remove_tags.is_empty();
+        prop_assert_eq!(d.calls.len(), usize::from(any));
+        if any {
+            prop_assert_eq!(
+                &d.calls[0],
+                &Call::Combined { fields: d.fields.clone(), apply: d.apply_tags.clone(), remove: d.remove_tags.clone() }
+            );
+        }
+        let d = coalesce(&cs, Target { has_contact: true, combined: false });
+        let mut expected = Vec::new();
+        if !d.fields.is_empty() {
+            expected.push(Call::Update(d.fields.clone()));
+        }
+        if !d.remove_tags.is_empty() {
+            expected.push(Call::Remove(d.remove_tags.clone()));
+        }
+        if !d.apply_tags.is_empty() {
+            expected.push(Call::Apply(d.apply_tags.clone()));
+        }
+        prop_assert_eq!(d.calls, expected);
     }
 
     /// Coalescing a delivery's own net change again changes nothing (idempotent), and sending the
     /// same delivery twice (a retry after a timeout) leaves the same state as sending it once.
     #[test]
-    fn coalescing_is_idempotent(start in initial(), cs in changes(), combined: bool, has_contact: bool, upsert: bool) {
-        let target = Target { has_contact, combined, upsert };
+    fn coalescing_is_idempotent(start in initial(), cs in changes(), combined: bool, has_contact: bool) {
+        let target = Target { has_contact, combined };
         let d = coalesce(&cs, target);
         let again = coalesce(
             &[Change { id: 1, fields: d.fields.clone(), apply_tags: d.apply_tags.clone(), remove_tags: d.remove_tags.clone() }],
@@ -155,10 +216,12 @@ proptest! {
         prop_assert_eq!(&again.apply_tags, &d.apply_tags);
         prop_assert_eq!(&again.remove_tags, &d.remove_tags);
         prop_assert_eq!(&again.calls, &d.calls);
-        let mut once = start.clone();
-        apply_calls(&mut once, &d.calls);
+        // A retry of the whole delivery after a lost answer (the create of a new contact included:
+        // the retried create is refused, then the changes go to the contact it made).
+        let mut once = if has_contact { start.clone() } else { Contact::default() };
+        deliver(&mut once, &cs, has_contact, combined);
         let mut twice = once.clone();
-        apply_calls(&mut twice, &d.calls);
+        deliver(&mut twice, &cs, has_contact, combined);
         prop_assert_eq!(twice, once);
     }
 
@@ -166,7 +229,7 @@ proptest! {
     /// change put it.
     #[test]
     fn order_is_kept(cs in changes()) {
-        let d = coalesce(&cs, Target { has_contact: true, combined: false, upsert: false });
+        let d = coalesce(&cs, Target { has_contact: true, combined: false });
         prop_assert_eq!(d.ids.clone(), cs.iter().map(|c| c.id).collect::<Vec<_>>());
         let mut last: Vec<String> = Vec::new();
         for c in &cs {

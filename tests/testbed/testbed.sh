@@ -10,7 +10,7 @@
 #   site NAME [PORT]     (re)create site NAME for http://127.0.0.1:PORT (default 8081)
 #   serve NAME [PORT]    serve site NAME on 127.0.0.1:PORT (default: the site's port)
 #   stop NAME            stop the web server of site NAME (no-op if stopped)
-#   php NAME ARGS...     run `php -d extension=$TB_EXT ARGS...` with TB_SITE_DIR set
+#   php NAME ARGS...     run `php -d extension=$TB_EXT ARGS...` with TB_SITE_DIR and TB_EXT set
 #   down                 stop every site's web server and the database
 #
 # Environment:
@@ -590,7 +590,9 @@ cmd_php() {
     check_ext
     shift
     TB_SITE_DIR=$(site_dir "$name")
-    export TB_SITE_DIR
+    # TB_EXT too, so PHP processes the script starts load the same extension (live-check.php's
+    # registration runs in a child process).
+    export TB_SITE_DIR TB_EXT
     exec php -d "extension=$TB_EXT" "$@"
 }
 

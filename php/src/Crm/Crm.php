@@ -43,13 +43,19 @@ interface Crm {
 	public function get_contact( $contact_id );
 
 	/**
-	 * Creates a contact.
+	 * Creates a contact with these fields and these tags, in one request where the CRM allows it.
 	 *
-	 * @param string               $email  Email address.
-	 * @param array<string, mixed> $fields CRM field => value (already formatted by the core).
+	 * Never touches an existing contact: when the email already exists (in any letter case) the
+	 * answer is DUPLICATE and nothing is changed, so a contact's subscription status is never
+	 * overwritten. The outbox sends a contact whose id it does not know this way first, with no
+	 * lookup before it, and looks the contact up only on DUPLICATE.
+	 *
+	 * @param string               $email      Email address.
+	 * @param array<string, mixed> $fields     CRM field => value (already formatted by the core).
+	 * @param string[]             $apply_tags Tags the contact is created with (may be empty).
 	 * @return Result Value: the new contact id; DUPLICATE when the email already exists.
 	 */
-	public function create_contact( $email, array $fields );
+	public function create_contact( $email, array $fields, array $apply_tags = array() );
 
 	/**
 	 * Updates a contact's fields (only the ones given).

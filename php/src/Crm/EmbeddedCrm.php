@@ -217,12 +217,13 @@ final class EmbeddedCrm implements Crm {
 	/**
 	 * {@inheritDoc}
 	 *
-	 * @param string $email  Email address.
-	 * @param array  $fields Fields.
+	 * @param string   $email      Email address.
+	 * @param array    $fields     Fields.
+	 * @param string[] $apply_tags Tags.
 	 */
-	public function create_contact( $email, array $fields ) {
+	public function create_contact( $email, array $fields, array $apply_tags = array() ) {
 		return $this->write(
-			function () use ( $email, $fields ) {
+			function () use ( $email, $fields, $apply_tags ) {
 				global $wpdb;
 				$user = get_user_by( 'email', (string) $email );
 				if ( ! $user ) {
@@ -233,8 +234,8 @@ final class EmbeddedCrm implements Crm {
 				if ( 1 !== $rows ) {
 					return Result::error( Result::DUPLICATE, __( 'A contact with this email exists.', 'tagbridge' ) );
 				}
-				$this->store_fields( $user->ID, $fields );
-				return Result::ok( (string) $user->ID );
+				$tagged = $this->store( $user->ID, $fields, $apply_tags, array() );
+				return $tagged->is_ok() ? Result::ok( (string) $user->ID ) : $tagged;
 			}
 		);
 	}
@@ -321,16 +322,29 @@ final class EmbeddedCrm implements Crm {
 				if ( ! $user_id ) {
 					return Result::error( Result::NOT_FOUND, __( 'No such contact.', 'tagbridge' ) );
 				}
-				$this->store_fields( $user_id, $fields );
-				if ( $apply || $remove ) {
-					$changed = $this->sync->change_tags( $user_id, array_values( $apply ), array_values( $remove ) );
-					if ( is_wp_error( $changed ) ) {
-						return Result::error( Result::PERMANENT, $changed->get_error_message() );
-					}
-				}
-				return Result::ok();
+				return $this->store( $user_id, $fields, $apply, $remove );
 			}
 		);
+	}
+
+	/**
+	 * Stores fields, then changes tags (a CRM event: linked roles follow).
+	 *
+	 * @param int      $user_id Contact.
+	 * @param array    $fields  Fields.
+	 * @param string[] $apply   Tags to apply.
+	 * @param string[] $remove  Tags to remove.
+	 * @return Result
+	 */
+	private function store( $user_id, array $fields, array $apply, array $remove ) {
+		$this->store_fields( $user_id, $fields );
+		if ( $apply || $remove ) {
+			$changed = $this->sync->change_tags( $user_id, array_values( $apply ), array_values( $remove ) );
+			if ( is_wp_error( $changed ) ) {
+				return Result::error( Result::PERMANENT, $changed->get_error_message() );
+			}
+		}
+		return Result::ok();
 	}
 
 	/**

@@ -20,10 +20,15 @@
  *   unknown to FluentCRM is refused (FluentCRM would store it where nobody sees it, 49). Values are
  *   sent as given; `""` and null (sent as `""`) delete a custom value (50), so callers pass a field
  *   only when they mean to change it. Numbers come back as strings (44).
- * - Combined updates: no recording shows fields and tags in one PUT, so they are not combined.
- * - Upsert: `POST /subscribers` with `__force_update: "yes"` creates the contact or updates the one
- *   with that email (any letter case), merging custom values and adding the tags given by id while
- *   keeping the others (22). A first delivery is that one request, with no lookup before it.
+ * - Create: `POST /subscribers` with the fields and the tags to apply as `tags` ids (19), never
+ *   with `__force_update`. Without it an existing email (any letter case) is refused with 422
+ *   before anything changes, tags and custom values included (20, 21, 99-100): DUPLICATE, and the
+ *   outbox then looks the contact up. With it FluentCRM would overwrite the contact's status, so a
+ *   registration would re-subscribe a contact who had unsubscribed (`status` is required, 23;
+ *   recorded in 103-104).
+ * - Combined updates: one `PUT /subscribers/{id}` takes standard columns, `custom_values`,
+ *   `attach_tags` and `detach_tags` together, attaching before detaching, and leaves the status
+ *   alone (101-102; 67 for attach with detach).
  *
  * @package TagBridge
  */
@@ -37,7 +42,7 @@ defined( 'ABSPATH' ) || exit;
 /**
  * The FluentCRM adapter.
  */
-final class FluentCrm implements Crm, Upserts {
+final class FluentCrm implements Crm {
 
 	/** Where FluentCRM's API lives below a site's address. */
 	const REST_PATH = '/wp-json/fluent-crm/v2';
@@ -207,39 +212,15 @@ final class FluentCrm implements Crm, Upserts {
 	}
 
 	/**
-	 * Creates a contact (status `subscribed` unless the fields say otherwise).
-	 *
-	 * @param string               $email  Email address.
-	 * @param array<string, mixed> $fields CRM field => value.
-	 * @return Result
-	 */
-	public function create_contact( $email, array $fields ) {
-		$body = $this->new_contact_body( $email, $fields );
-		if ( $body instanceof Result ) {
-			return $body;
-		}
-		$result = $this->request( 'POST', '/subscribers', $body );
-		if ( ! $result->is_ok() ) {
-			return $result;
-		}
-		if ( ! isset( $result->value['contact']['id'] ) ) {
-			return self::unexpected();
-		}
-		return Result::ok( (string) $result->value['contact']['id'] );
-	}
-
-	/**
-	 * Creates the contact or updates the one with this email, adding tags, in one request (22).
-	 *
-	 * FluentCRM requires `status` on create (23), so it is sent as on create_contact(): `subscribed`
-	 * unless the fields say otherwise.
+	 * Creates a contact with its tags in one request (19): status `subscribed` unless the fields
+	 * say otherwise, tags as ids. An existing email is DUPLICATE with nothing changed (99, 100).
 	 *
 	 * @param string               $email      Email address.
 	 * @param array<string, mixed> $fields     CRM field => value.
-	 * @param string[]             $apply_tags Tag slugs to add.
-	 * @return Result Value: the contact id.
+	 * @param string[]             $apply_tags Tag slugs the contact is created with.
+	 * @return Result Value: the new contact id.
 	 */
-	public function upsert_contact( $email, array $fields, array $apply_tags ) {
+	public function create_contact( $email, array $fields, array $apply_tags = array() ) {
 		$body = $this->new_contact_body( $email, $fields );
 		if ( $body instanceof Result ) {
 			return $body;
@@ -252,38 +233,15 @@ final class FluentCrm implements Crm, Upserts {
 			}
 			$body['tags'] = array_values( $ids );
 		}
-		$body['__force_update'] = 'yes';
-		$result                 = $this->request( 'POST', '/subscribers', $body );
+		$result = $this->request( 'POST', '/subscribers', $body );
 		if ( ! $result->is_ok() ) {
 			return $result;
 		}
 		if ( ! isset( $result->value['contact']['id'] ) ) {
 			return self::unexpected();
 		}
-		$missing = array_diff( array_keys( $ids ), self::tag_slugs( $result->value['contact'] ) );
-		if ( array() !== $missing ) {
-			/* translators: %s: tag slugs */
-			return Result::error( Result::PERMANENT, sprintf( __( 'FluentCRM answered OK but the contact\'s tags do not show the change for: %s.', 'tagbridge' ), implode( ', ', $missing ) ) );
-		}
-		return Result::ok( (string) $result->value['contact']['id'] );
-	}
-
-	/**
-	 * Off unless the site owner opts in: FluentCRM requires `status` on create (23), so the upsert
-	 * sends `subscribed`, and the recordings do not show whether that re-subscribes an existing
-	 * contact who had unsubscribed (22 updates an already subscribed one). Consent must never be
-	 * overwritten by a registration, so by default a first delivery looks the contact up first.
-	 *
-	 * @return bool
-	 */
-	public function may_upsert() {
-		/**
-		 * Filters whether FluentCRM deliveries of contacts without a known id are one upsert
-		 * (`POST /subscribers` with `__force_update`) instead of a lookup and a create.
-		 *
-		 * @param bool $upsert Default false.
-		 */
-		return (bool) apply_filters( 'tagbridge_fluentcrm_upsert', false );
+		$wrong = self::tags_not_changed( $result->value['contact'], array_keys( $ids ), array() );
+		return null === $wrong ? Result::ok( (string) $result->value['contact']['id'] ) : $wrong;
 	}
 
 	/**
@@ -317,19 +275,7 @@ final class FluentCrm implements Crm, Upserts {
 	 * @return Result
 	 */
 	public function update_contact( $contact_id, array $fields ) {
-		$id = self::check_id( $contact_id );
-		if ( $id instanceof Result ) {
-			return $id;
-		}
-		if ( array() === $fields ) {
-			return Result::ok();
-		}
-		$body = $this->contact_body( $fields );
-		if ( $body instanceof Result ) {
-			return $body;
-		}
-		$result = $this->request( 'PUT', '/subscribers/' . $id, array( 'subscriber' => $body ) );
-		return $result->is_ok() ? Result::ok() : $result;
+		return $this->update_combined( $contact_id, $fields, array(), array() );
 	}
 
 	/**
@@ -351,7 +297,7 @@ final class FluentCrm implements Crm, Upserts {
 	 * @return Result
 	 */
 	public function apply_tags( $contact_id, array $tags ) {
-		return $this->change_tags( $contact_id, $tags, 'attach_tags' );
+		return $this->update_combined( $contact_id, array(), $tags, array() );
 	}
 
 	/**
@@ -362,31 +308,59 @@ final class FluentCrm implements Crm, Upserts {
 	 * @return Result
 	 */
 	public function remove_tags( $contact_id, array $tags ) {
-		return $this->change_tags( $contact_id, $tags, 'detach_tags' );
+		return $this->update_combined( $contact_id, array(), array(), $tags );
 	}
 
 	/**
-	 * Not supported: see supports_combined_update().
+	 * Fields, attached and detached tags in one `PUT /subscribers/{id}` (101, 102): standard
+	 * columns at the top level, the rest in `custom_values`, tags as ids in `attach_tags` and
+	 * `detach_tags`. Empty parts are left out, and nothing at all sends nothing. The answer's tags
+	 * (the new state, 56, 57) are checked when tags were sent.
 	 *
 	 * @param string               $contact_id Contact id.
-	 * @param array<string, mixed> $fields     Fields.
-	 * @param string[]             $apply      Tags to apply.
-	 * @param string[]             $remove     Tags to remove.
+	 * @param array<string, mixed> $fields     CRM field => value (may be empty).
+	 * @param string[]             $apply      Tag slugs to attach (may be empty).
+	 * @param string[]             $remove     Tag slugs to detach (may be empty).
 	 * @return Result
 	 */
 	public function update_combined( $contact_id, array $fields, array $apply, array $remove ) {
-		return Result::error( Result::PERMANENT, __( 'unsupported: the FluentCRM adapter sends fields and tags in separate requests.', 'tagbridge' ) );
+		$id = self::check_id( $contact_id );
+		if ( $id instanceof Result ) {
+			return $id;
+		}
+		$body = array() === $fields ? array() : $this->contact_body( $fields );
+		if ( $body instanceof Result ) {
+			return $body;
+		}
+		$ids = array();
+		foreach ( array( 'attach_tags' => $apply, 'detach_tags' => $remove ) as $key => $tags ) {
+			if ( array() === $tags ) {
+				continue;
+			}
+			$ids[ $key ] = $this->tag_ids( $tags );
+			if ( $ids[ $key ] instanceof Result ) {
+				return $ids[ $key ];
+			}
+			$body[ $key ] = array_values( $ids[ $key ] );
+		}
+		if ( array() === $body ) {
+			return Result::ok();
+		}
+		$result = $this->request( 'PUT', '/subscribers/' . $id, array( 'subscriber' => $body ) );
+		if ( ! $result->is_ok() || array() === $ids ) {
+			return $result->is_ok() ? Result::ok() : $result;
+		}
+		$wrong = self::tags_not_changed( $result->value['contact'] ?? array(), array_keys( $ids['attach_tags'] ?? array() ), array_keys( $ids['detach_tags'] ?? array() ) );
+		return null === $wrong ? Result::ok() : $wrong;
 	}
 
 	/**
-	 * False: the recordings show fields, attach_tags and detach_tags each working in a PUT, and
-	 * attach with detach together (67), but never fields and tags in one request, so the replay
-	 * server cannot vouch for it.
+	 * True: one PUT takes fields, attach_tags and detach_tags together (recorded in 101-102).
 	 *
 	 * @return bool
 	 */
 	public function supports_combined_update() {
-		return false;
+		return true;
 	}
 
 	/**
@@ -453,36 +427,22 @@ final class FluentCrm implements Crm, Upserts {
 	}
 
 	/**
-	 * Attaches or detaches tags by id and checks the answer's tags (the new state, 56, 57).
+	 * Checks a contact in FluentCRM's answer against the tags just attached and detached (attach
+	 * runs before detach, 67).
 	 *
-	 * @param mixed  $contact_id Contact id.
-	 * @param array  $tags       Tag slugs.
-	 * @param string $key        attach_tags or detach_tags.
-	 * @return Result
+	 * @param mixed    $contact  Contact object of the answer.
+	 * @param string[] $attached Slugs that must now be there.
+	 * @param string[] $detached Slugs that must now be gone.
+	 * @return Result|null PERMANENT naming the tags that did not change, or null.
 	 */
-	private function change_tags( $contact_id, array $tags, $key ) {
-		$id = self::check_id( $contact_id );
-		if ( $id instanceof Result ) {
-			return $id;
+	private static function tags_not_changed( $contact, array $attached, array $detached ) {
+		$now   = self::tag_slugs( is_array( $contact ) ? $contact : array() );
+		$wrong = array_merge( array_diff( $attached, $detached, $now ), array_intersect( $detached, $now ) );
+		if ( array() === $wrong ) {
+			return null;
 		}
-		if ( array() === $tags ) {
-			return Result::ok();
-		}
-		$ids = $this->tag_ids( $tags );
-		if ( $ids instanceof Result ) {
-			return $ids;
-		}
-		$result = $this->request( 'PUT', '/subscribers/' . $id, array( 'subscriber' => array( $key => array_values( $ids ) ) ) );
-		if ( ! $result->is_ok() ) {
-			return $result;
-		}
-		$now   = self::tag_slugs( $result->value['contact'] ?? array() );
-		$wrong = 'attach_tags' === $key ? array_diff( array_keys( $ids ), $now ) : array_intersect( array_keys( $ids ), $now );
-		if ( array() !== $wrong ) {
-			/* translators: %s: tag slugs */
-			return Result::error( Result::PERMANENT, sprintf( __( 'FluentCRM answered OK but the contact\'s tags do not show the change for: %s.', 'tagbridge' ), implode( ', ', $wrong ) ) );
-		}
-		return Result::ok();
+		/* translators: %s: tag slugs */
+		return Result::error( Result::PERMANENT, sprintf( __( 'FluentCRM answered OK but the contact\'s tags do not show the change for: %s.', 'tagbridge' ), implode( ', ', $wrong ) ) );
 	}
 
 	/**

@@ -66,13 +66,12 @@ final class Engine {
 	 * Coalesces one contact's pending changes into one delivery.
 	 *
 	 * @param array $changes     Changes with their row ids, oldest first.
-	 * @param bool  $has_contact Whether the contact exists in the CRM.
+	 * @param bool  $has_contact Whether the contact's id is known.
 	 * @param bool  $combined    Whether the CRM takes fields and tags in one request.
-	 * @param bool  $upsert      Whether the CRM creates or updates by email with tags to apply in one request.
 	 * @return array The delivery: ids, net fields/apply_tags/remove_tags, calls.
 	 */
-	public function coalesce( array $changes, $has_contact, $combined, $upsert = false ) {
-		return tagbridge_outbox_coalesce( $changes, (bool) $has_contact, (bool) $combined, (bool) $upsert );
+	public function coalesce( array $changes, $has_contact, $combined ) {
+		return tagbridge_outbox_coalesce( $changes, (bool) $has_contact, (bool) $combined );
 	}
 
 	/**

@@ -154,8 +154,9 @@ final class Logger {
 	public function crm_call( $user_id, $method, Result $result, $started, array $context = array() ) {
 		$ms = (int) round( ( microtime( true ) - $started ) * 1000 );
 		$this->log(
-			// Not found is an answer (the contact does not exist yet), not a failure.
-			$result->is_ok() || Result::NOT_FOUND === $result->status ? 'info' : ( $result->is_retryable() ? 'warning' : 'error' ),
+			// Not found is an answer (the contact does not exist yet), not a failure; so is a duplicate
+			// create (the contact exists: the outbox creates first and looks up only then).
+			$result->is_ok() || Result::NOT_FOUND === $result->status || ( Result::DUPLICATE === $result->status && 'create_contact' === $method ) ? 'info' : ( $result->is_retryable() ? 'warning' : 'error' ),
 			'crm',
 			$method . ':' . $result->status,
 			$result->is_ok() ? $method : $method . ': ' . $result->message,

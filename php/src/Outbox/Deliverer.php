@@ -9,7 +9,6 @@ namespace TagBridge\Outbox;
 
 use TagBridge\Crm\Crm;
 use TagBridge\Crm\Result;
-use TagBridge\Crm\Upserts;
 use TagBridge\Engine\Engine;
 use TagBridge\Log\Logger;
 
@@ -18,12 +17,16 @@ defined( 'ABSPATH' ) || exit;
 /**
  * Rows → engine (coalesce) → CRM calls → rows deleted, rescheduled (engine's schedule) or parked.
  *
- * Idempotent by construction: the contact is looked up by email before it is created (so a create
- * that timed out after succeeding is found, not repeated) — or, with a CRM that upserts by email,
- * not looked up at all, since a repeated upsert finds what the first one made — its id is stored
- * the moment it is known,
- * and a retry re-sends the net state of every row still pending — never an older state over a
- * newer one, because a user's rows are only delivered together and in order.
+ * Create first: a contact whose id is not known yet is created with the fields and the tags to
+ * apply in one call, with no lookup before it. The CRM refuses a create for an email it already
+ * has (DUPLICATE, nothing changed); only then is the contact looked up by email and the changes
+ * sent to it, coalesced again for a known contact. So a new contact costs one request, a contact
+ * the CRM already had is never overwritten wholesale (its subscription status stays as it is),
+ * and a create that timed out after succeeding is found by its retry, never made twice.
+ *
+ * Idempotent by construction: the contact id is stored the moment it is known, and a retry
+ * re-sends the net state of every row still pending — never an older state over a newer one,
+ * because a user's rows are only delivered together and in order.
  */
 final class Deliverer {
 
@@ -206,7 +209,7 @@ final class Deliverer {
 	}
 
 	/**
-	 * Finds or creates the contact and makes the delivery's calls.
+	 * Creates the contact or sends to the known one, and makes the delivery's calls.
 	 *
 	 * @param int   $user_id User.
 	 * @param array $changes Changes with ids.
@@ -222,61 +225,52 @@ final class Deliverer {
 			// Not connected (yet): keep everything queued and try again later.
 			return array( Result::error( Result::TRANSIENT, $crm->get_error_message() ), null );
 		}
-		$key     = self::CONTACT_META . $crm->id();
-		$contact = (string) get_user_meta( $user_id, $key, true );
-		$upsert  = $crm instanceof Upserts && $crm->may_upsert();
-		if ( '' === $contact && ! $upsert ) {
-			$found = $this->call( $user_id, 'find_contact', array( $user->user_email ) );
-			if ( $found->is_ok() ) {
-				$contact = (string) $found->value;
-				update_user_meta( $user_id, $key, $contact );
-			} elseif ( Result::NOT_FOUND !== $found->status ) {
-				return array( $found, null );
+		$key      = self::CONTACT_META . $crm->id();
+		$contact  = (string) get_user_meta( $user_id, $key, true );
+		$combined = $crm->supports_combined_update();
+		$delivery = $this->engine->coalesce( $changes, '' !== $contact, $combined );
+		$calls    = $delivery['calls'];
+		while ( $calls ) {
+			$call = array_shift( $calls );
+			if ( 'create' !== $call['op'] ) {
+				$result = $this->make_call( $user_id, $contact, $call );
+			} else {
+				$result = $this->call( $user_id, 'create_contact', array( $user->user_email, $call['fields'], $call['apply_tags'] ) );
+				if ( Result::DUPLICATE === $result->status ) {
+					// The CRM has this email (a contact of its own, or our create whose answer was
+					// lost) and changed nothing: find it and send the changes to it instead.
+					$result = $this->call( $user_id, 'find_contact', array( $user->user_email ) );
+					if ( $result->is_ok() ) {
+						$delivery = $this->engine->coalesce( $changes, true, $combined );
+						$calls    = $delivery['calls'];
+					}
+				}
+				if ( $result->is_ok() ) {
+					$contact = (string) $result->value;
+					update_user_meta( $user_id, $key, $contact );
+				}
 			}
-		}
-		$delivery = $this->engine->coalesce( $changes, '' !== $contact, $crm->supports_combined_update(), $upsert );
-		foreach ( $delivery['calls'] as $call ) {
-			$result = $this->make_call( $user_id, $user->user_email, $contact, $call );
 			if ( ! $result->is_ok() ) {
 				if ( Result::NOT_FOUND === $result->status ) {
-					// Deleted or merged in the CRM: look it up (or create it) again next attempt.
+					// Deleted or merged in the CRM: create it (or find it) again next attempt.
 					delete_user_meta( $user_id, $key );
 				}
 				return array( $result, $delivery );
-			}
-			if ( 'create' === $call['op'] || 'upsert' === $call['op'] ) {
-				$contact = (string) $result->value;
-				update_user_meta( $user_id, $key, $contact );
 			}
 		}
 		return array( Result::ok(), $delivery );
 	}
 
 	/**
-	 * Makes one call of a delivery.
+	 * Makes one call of a delivery to a known contact.
 	 *
 	 * @param int    $user_id User.
-	 * @param string $email   User's email.
-	 * @param string $contact Contact id ('' before the create).
+	 * @param string $contact Contact id.
 	 * @param array  $call    Call from the engine.
-	 * @return Result For a create or an upsert, the contact id.
+	 * @return Result
 	 */
-	private function make_call( $user_id, $email, $contact, array $call ) {
+	private function make_call( $user_id, $contact, array $call ) {
 		switch ( $call['op'] ) {
-			case 'create':
-				$result = $this->call( $user_id, 'create_contact', array( $email, $call['fields'] ) );
-				if ( Result::DUPLICATE === $result->status ) {
-					// Someone created it since we looked: use theirs, then send the fields.
-					$found = $this->call( $user_id, 'find_contact', array( $email ) );
-					if ( ! $found->is_ok() ) {
-						return $found;
-					}
-					$update = $call['fields'] ? $this->call( $user_id, 'update_contact', array( (string) $found->value, $call['fields'] ) ) : Result::ok();
-					return $update->is_ok() ? Result::ok( (string) $found->value ) : $update;
-				}
-				return $result;
-			case 'upsert':
-				return $this->call( $user_id, 'upsert_contact', array( $email, $call['fields'], $call['apply_tags'] ) );
 			case 'update':
 				return $this->call( $user_id, 'update_contact', array( $contact, $call['fields'] ) );
 			case 'apply':

@@ -1,6 +1,6 @@
 <?php
 /**
- * How many requests FluentCRM receives for one user's first delivery (issue 10: CRM calls per
+ * How many requests FluentCRM receives for one user's deliveries (issue 10: CRM calls per
  * registration), through the real outbox deliverer, the real adapter and real HTTP to the replay
  * server (tests/fluentcrm/), which counts what it receives.
  *
@@ -10,12 +10,16 @@
 
 namespace TagBridge\Tests;
 
+use TagBridge\Crm\Connection;
 use TagBridge\Crm\FluentCrm;
 use TagBridge\Outbox\Deliverer;
+use TagBridge\Outbox\Runner;
 use TagBridge\Plugin;
 use TagBridge\Tests\FluentCrm\ReplayState;
 
 final class CrmCallsTest extends TestCase {
+
+	protected const RESTORED_OPTIONS = array( 'tagbridge_settings', 'default_role', Connection::OPTION, Connection::SECRET_OPTION, Runner::UNHEALTHY_OPTION );
 
 	/** @var ReplayState */
 	private $replay;
@@ -23,12 +27,6 @@ final class CrmCallsTest extends TestCase {
 	protected function setUp(): void {
 		parent::setUp();
 		$this->replay = FluentCrmReplay::reset();
-		add_filter( 'tagbridge_fluentcrm_upsert', '__return_true' ); // The site owner opted in.
-	}
-
-	protected function tearDown(): void {
-		remove_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
-		parent::tearDown();
 	}
 
 	private function crm(): FluentCrm {
@@ -37,9 +35,14 @@ final class CrmCallsTest extends TestCase {
 
 	/** Queues the changes for a new user and delivers them as one request's runner would. */
 	private function deliver( array $changes, string $email = '' ): array {
+		$id = $this->create_user( 'subscriber', '' === $email ? array() : array( 'user_email' => $email ) );
+		Plugin::instance()->outbox->discard( $id ); // Rows queued by creating the user (mapped fields of other tests).
+		return $this->deliver_to( $id, $changes );
+	}
+
+	/** Queues the changes for a user and delivers them as one request's runner would. */
+	private function deliver_to( int $id, array $changes ): array {
 		$plugin = Plugin::instance();
-		$id     = $this->create_user( 'subscriber', '' === $email ? array() : array( 'user_email' => $email ) );
-		$plugin->outbox->discard( $id ); // Rows queued by creating the user (mapped fields of other tests).
 		foreach ( $changes as $change ) {
 			$this->assertIsInt( $plugin->outbox->enqueue( $id, $change ) );
 		}
@@ -47,18 +50,22 @@ final class CrmCallsTest extends TestCase {
 		$before    = count( $this->replay->requests() );
 		$deliverer = new Deliverer( fn() => $this->crm(), $plugin->outbox, $plugin->engine, $plugin->log );
 		$outcome   = $deliverer->deliver( $id, time() );
-		$sent      = array_map(
+		return array( $id, $outcome, $this->sent_since( $before ) );
+	}
+
+	/** The requests the replay received after the first $before, with their JSON bodies decoded. */
+	private function sent_since( int $before ): array {
+		return array_map(
 			static function ( $r ) {
 				$r['json'] = json_decode( $r['body'], true );
 				return $r;
 			},
 			array_slice( $this->replay->requests(), $before )
 		);
-		return array( $id, $outcome, $sent );
 	}
 
 	private static function shape( array $sent ): array {
-		return array_map( static fn( $r ) => $r['method'] . ' ' . substr( $r['path'], strlen( '/wp-json/fluent-crm/v2' ) ), $sent );
+		return array_map( static fn( $r ) => $r['method'] . ' ' . substr( $r['path'], strlen( '/wp-json/fluent-crm/v2' ) ) . ( 422 === $r['status'] ? ' (422)' : '' ), $sent );
 	}
 
 	/** Fills the list cache the way the Connection screen does. */
@@ -68,7 +75,14 @@ final class CrmCallsTest extends TestCase {
 		$this->assertTrue( $crm->list_fields()->is_ok() );
 	}
 
-	public function test_a_registration_with_fields_and_tags_to_apply_is_one_request(): void {
+	/** A contact FluentCRM already has (made directly, not by TagBridge); returns its id. */
+	private function existing_contact( string $email, array $fields, array $tags ): string {
+		$made = $this->crm()->create_contact( $email, $fields, $tags );
+		$this->assertTrue( $made->is_ok(), (string) $made->message );
+		return (string) $made->value;
+	}
+
+	public function test_a_new_contact_with_fields_and_tags_to_apply_is_one_create_request(): void {
 		$this->warm_cache();
 		list( $id, $outcome, $sent ) = $this->deliver(
 			array(
@@ -83,7 +97,7 @@ final class CrmCallsTest extends TestCase {
 		$this->assertSame( 'delivered', $outcome['outcome'] );
 		$this->assertSame( array( 'POST /subscribers' ), self::shape( $sent ), 'no lookup, no list fetch, no separate tag call' );
 		$body = $sent[0]['json'];
-		$this->assertSame( 'yes', $body['__force_update'] );
+		$this->assertArrayNotHasKey( '__force_update', $body, 'a create, never the upsert that overwrites the status' );
 		$this->assertSame( array( 1, 2 ), $body['tags'], 'tags by id, never by name' );
 		$this->assertSame( array( 'interests' => array( 'php', 'rust' ), 'plan' => 'Team' ), $body['custom_values'], 'merged, keys in order' );
 		$this->assertSame( 'subscribed', $body['status'] );
@@ -95,25 +109,47 @@ final class CrmCallsTest extends TestCase {
 		$this->assertSame( array( 'member', 'vip' ), $read->value['tags'] );
 		$this->assertSame( 'Team', $read->value['fields']['plan'] );
 		$this->assertSame( array(), Plugin::instance()->outbox->pending_rows( $id ) );
+
+		// The next delivery of this contact: one combined PUT.
+		list( , $outcome, $sent ) = $this->deliver_to(
+			$id,
+			array(
+				array( 'fields' => array( 'plan' => 'Pro' ), 'apply_tags' => array( 'newsletter' ) ),
+				array( 'remove_tags' => array( 'vip' ) ),
+			)
+		);
+		$this->assertSame( 'delivered', $outcome['outcome'] );
+		$this->assertSame( array( 'PUT /subscribers/' . $contact ), self::shape( $sent ) );
+		$this->assertSame(
+			array(
+				'subscriber' => array(
+					'custom_values' => array( 'plan' => 'Pro' ),
+					'attach_tags'   => array( 3 ),
+					'detach_tags'   => array( 2 ),
+				),
+			),
+			$sent[0]['json']
+		);
+		$this->assertSame( array( 'member', 'newsletter' ), $this->crm()->get_tags( $contact )->value );
 	}
 
-	public function test_without_the_opt_in_a_new_contact_is_looked_up_first_and_never_upserted(): void {
-		remove_filter( 'tagbridge_fluentcrm_upsert', '__return_true' );
+	public function test_a_new_contact_gets_no_removal_call(): void {
 		$this->warm_cache();
-		[ , $outcome, $sent ] = $this->deliver( array( array( 'apply_tags' => array( 'member' ) ) ) );
-		$this->assertSame( 'delivered', $outcome['outcome'], wp_json_encode( $outcome ) );
-		$this->assertSame( 'GET /subscribers/0', self::shape( $sent )[0], 'looked up by email first' );
-		foreach ( $sent as $r ) {
-			$this->assertArrayNotHasKey( '__force_update', (array) ( $r['json'] ?? array() ), 'no upsert without the opt-in' );
-		}
+		list( , $outcome, $sent ) = $this->deliver(
+			array(
+				array( 'apply_tags' => array( 'member', 'newsletter' ) ),
+				array( 'remove_tags' => array( 'newsletter', 'vip' ) ),
+			)
+		);
+		$this->assertSame( 'delivered', $outcome['outcome'] );
+		$this->assertSame( array( 'POST /subscribers' ), self::shape( $sent ), 'a contact that did not exist has no tag to remove' );
+		$this->assertSame( array( 1 ), $sent[0]['json']['tags'] );
 	}
 
-	public function test_removing_a_tag_as_well_takes_a_second_request_and_an_existing_contact_is_updated_in_place(): void {
+	public function test_an_existing_contact_is_refused_looked_up_and_updated_in_one_put(): void {
 		$this->warm_cache();
 		$email    = 'tb_calls_' . strtolower( wp_generate_password( 6, false ) ) . '@example.test';
-		$crm      = $this->crm();
-		$existing = $crm->create_contact( strtoupper( $email ), array( 'plan' => 'Pro', 'seats' => 3 ) );
-		$this->assertTrue( $crm->apply_tags( $existing->value, array( 'newsletter', 'course-student' ) )->is_ok() );
+		$existing = $this->existing_contact( strtoupper( $email ), array( 'plan' => 'Pro', 'seats' => 3 ), array( 'newsletter', 'course-student' ) );
 
 		list( $id, $outcome, $sent ) = $this->deliver(
 			array(
@@ -122,24 +158,87 @@ final class CrmCallsTest extends TestCase {
 			),
 			$email
 		);
-		$this->assertSame( 'delivered', $outcome['outcome'] );
-		$this->assertSame( array( 'POST /subscribers', 'PUT /subscribers/' . $existing->value ), self::shape( $sent ) );
+		$this->assertSame( 'delivered', $outcome['outcome'], wp_json_encode( $outcome ) );
+		$this->assertSame( array( 'POST /subscribers (422)', 'GET /subscribers/0', 'PUT /subscribers/' . $existing ), self::shape( $sent ), 'refused create (exchange 99), lookup, one combined PUT (101)' );
 		$this->assertSame( array( 1 ), $sent[0]['json']['tags'] );
-		$this->assertSame( array( 'subscriber' => array( 'detach_tags' => array( 3 ) ) ), $sent[1]['json'] );
-		$this->assertSame( $existing->value, (string) get_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm', true ), 'the contact found by email (any letter case), not a second one' );
-		$read = $crm->get_contact( $existing->value );
+		$this->assertSame(
+			array(
+				'subscriber' => array(
+					'first_name'    => 'Jane',
+					'custom_values' => array( 'plan' => 'Team' ),
+					'attach_tags'   => array( 1 ),
+					'detach_tags'   => array( 3 ),
+				),
+			),
+			$sent[2]['json'],
+			'fields, the tag to apply and the removal dropped from the create, in one request'
+		);
+		$this->assertSame( $existing, (string) get_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm', true ), 'the contact found by email (any letter case), not a second one' );
+		$read = $this->crm()->get_contact( $existing );
 		$this->assertSame( array( 'course-student', 'member' ), $read->value['tags'], 'tags added, the removed one gone, the others kept' );
 		$this->assertSame( array( 'Team', '3' ), array( $read->value['fields']['plan'], $read->value['fields']['seats'] ), 'custom values merged' );
 		$this->assertCount( 1, $this->replay->read()['subscribers'] );
 	}
 
 	/**
+	 * Consent: someone who unsubscribed in FluentCRM registers on the site. Their registration
+	 * (its own request, delivered at its end) reaches their contact with the linked role's tag and
+	 * the mapped fields, and their status stays `unsubscribed` — the create that would say
+	 * `subscribed` is refused by FluentCRM without changing anything (exchanges 99-100), and the
+	 * combined PUT sends no status (101-102).
+	 */
+	public function test_an_unsubscribed_contact_who_registers_stays_unsubscribed_and_gets_the_tags_and_fields(): void {
+		$email   = 'tb_consent_' . strtolower( wp_generate_password( 6, false ) ) . '@example.test';
+		$contact = $this->existing_contact( $email, array( 'first_name' => 'Old', 'plan' => 'Pro' ), array( 'newsletter' ) );
+		$this->assertTrue( $this->crm()->update_contact( $contact, array( 'status' => 'unsubscribed' ) )->is_ok() );
+		$this->assertTrue( Connection::save( FluentCrmReplay::credentials() ) );
+		$this->warm_cache(); // Saving the connection dropped the cached lists; a registration after the first finds them.
+		delete_option( Runner::UNHEALTHY_OPTION );
+		// The subscriber role linked to the tag member; first name and a plan (user meta) mapped.
+		$saved = tagbridge_update_settings(
+			array(
+				'role_links' => array( array( 'role' => 'subscriber', 'tag' => 'member' ) ),
+				'fields'     => array(
+					array( 'key' => 'first_name', 'crm_field' => 'first_name', 'type' => 'text', 'source' => 'wordpress' ),
+					array( 'key' => 'tb_plan', 'crm_field' => 'plan', 'type' => 'text', 'source' => 'other' ),
+				),
+			)
+		);
+		$this->assertTrue( $saved, is_wp_error( $saved ) ? $saved->get_error_message() : '' );
+		$before = count( $this->replay->requests() );
+
+		// The registration, in its own request: the plugin loads with FluentCRM connected.
+		list( $exit, $out ) = $this->run_php(
+			self::load_wordpress_code() . sprintf(
+				'$id = wp_insert_user( array( "user_login" => %1$s, "user_email" => %1$s, "user_pass" => wp_generate_password( 24 ), "first_name" => "Casey", "role" => "subscriber" ) ); update_user_meta( $id, "tb_plan", "Team" ); echo $id;',
+				var_export( $email, true )
+			)
+		);
+		$user_id = (int) $out;
+		$this->assertSame( 0, $exit, $out );
+		$this->assertGreaterThan( 0, $user_id, $out );
+		try {
+			$this->assertSame( array( 'POST /subscribers (422)', 'GET /subscribers/0', 'PUT /subscribers/' . $contact ), self::shape( $this->sent_since( $before ) ) );
+			$state = $this->replay->read()['subscribers'][ $contact ];
+			$this->assertSame( 'unsubscribed', $state['columns']['status'], 'consent kept: the registration did not re-subscribe the contact' );
+			$read = $this->crm()->get_contact( $contact );
+			$this->assertSame( array( 'member', 'newsletter' ), $read->value['tags'], 'the linked role\'s tag added, the others kept' );
+			$this->assertSame( 'Casey', $read->value['fields']['first_name'] );
+			$this->assertSame( 'Team', $read->value['fields']['plan'] );
+			$this->assertCount( 1, $this->replay->read()['subscribers'], 'no second contact' );
+			$this->assertSame( $contact, (string) get_user_meta( $user_id, Deliverer::CONTACT_META . 'fluentcrm', true ) );
+			$this->assertSame( 0, $this->outbox_rows( $user_id ) );
+		} finally {
+			wp_delete_user( $user_id );
+		}
+	}
+
+	/**
 	 * The CRM down (nothing listens on its address: connection refused), then up: every change
 	 * queued meanwhile reaches FluentCRM once, coalesced, with the last value of each field and the
-	 * net tag changes, in the lookup-first default mode as well.
+	 * net tag changes.
 	 */
 	public function test_a_crm_down_then_up_loses_nothing(): void {
-		remove_filter( 'tagbridge_fluentcrm_upsert', '__return_true' ); // The default, careful mode.
 		$this->warm_cache();
 		$plugin = Plugin::instance();
 		$id     = $this->create_user( 'subscriber', array( 'user_email' => 'tb_down_' . strtolower( wp_generate_password( 6, false ) ) . '@example.test' ) );
@@ -172,17 +271,18 @@ final class CrmCallsTest extends TestCase {
 		$this->assertSame( array( 'member' ), $contact->value['tags'], 'applied, and the applied-then-removed tag never sent' );
 	}
 
-	public function test_a_retried_upsert_finds_what_the_first_one_made(): void {
+	public function test_a_retried_create_finds_what_the_first_one_made(): void {
 		$this->warm_cache();
 		$email = 'tb_calls_' . strtolower( wp_generate_password( 6, false ) ) . '@example.test';
 		list( $id ) = $this->deliver( array( array( 'fields' => array( 'first_name' => 'Jane' ), 'apply_tags' => array( 'member' ) ) ), $email );
 		// The answer was lost (a timeout after FluentCRM acted): the contact id was never stored.
 		delete_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm' );
-		Plugin::instance()->outbox->enqueue( $id, array( 'fields' => array( 'first_name' => 'Jane' ), 'apply_tags' => array( 'member' ) ) );
-		$deliverer = new Deliverer( fn() => $this->crm(), Plugin::instance()->outbox, Plugin::instance()->engine, Plugin::instance()->log );
-		$this->assertSame( 'delivered', $deliverer->deliver( $id, time() )['outcome'] );
+		list( , $outcome, $sent ) = $this->deliver_to( $id, array( array( 'fields' => array( 'first_name' => 'Jane' ), 'apply_tags' => array( 'member' ) ) ) );
+		$this->assertSame( 'delivered', $outcome['outcome'] );
+		$this->assertSame( array( 'POST /subscribers (422)', 'GET /subscribers/0', 'PUT /subscribers/1' ), self::shape( $sent ) );
 		$this->assertCount( 1, $this->replay->read()['subscribers'], 'one contact, not two' );
-		$this->assertSame( array( 'member' ), $this->crm()->get_contact( (string) get_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm', true ) )->value['tags'] );
+		$this->assertSame( '1', (string) get_user_meta( $id, Deliverer::CONTACT_META . 'fluentcrm', true ) );
+		$this->assertSame( array( 'member' ), $this->crm()->get_contact( '1' )->value['tags'] );
 	}
 
 	public function test_the_tag_list_is_cached_across_requests_and_refreshed_on_an_unknown_slug(): void {

@@ -140,10 +140,30 @@ final class FluentCrmAdapterTest extends TestCase {
 		$this->assertSame( 'pending', $crm->get_contact( $pending )->value['fields']['status'] );
 	}
 
-	public function test_duplicate_email_in_any_case_is_duplicate(): void {
+	public function test_create_carries_the_tags_as_ids_in_the_same_request(): void {
+		$crm    = $this->crm();
+		$result = $crm->create_contact( 'alice@example.test', array( 'plan' => 'Pro' ), array( 'member', 'vip' ) );
+		$this->assertResult( Result::OK, $result );
+		$post = array_values( array_filter( $this->sent(), static fn( $r ) => 'POST' === $r['method'] ) );
+		$this->assertCount( 1, $post );
+		$this->assertSame( array( 1, 2 ), $post[0]['json']['tags'], 'ids, never names (19)' );
+		$this->assertArrayNotHasKey( '__force_update', $post[0]['json'] );
+		$this->assertSame( array( 'member', 'vip' ), $crm->get_tags( $result->value )->value );
+
+		$unknown = $crm->create_contact( 'bob@example.test', array(), array( 'Typo Tagg' ) );
+		$this->assertResult( Result::PERMANENT, $unknown );
+		$this->assertCount( 1, array_filter( $this->sent(), static fn( $r ) => 'POST' === $r['method'] ), 'an unknown tag: nothing created' );
+	}
+
+	public function test_duplicate_email_in_any_case_is_duplicate_and_changes_nothing(): void {
 		$crm = $this->crm();
-		$this->create( $crm, 'alice@example.test' );
-		$this->assertResult( Result::DUPLICATE, $crm->create_contact( 'ALICE@example.test', array() ) );
+		$id  = $this->create( $crm, 'alice@example.test', array( 'first_name' => 'Alice', 'plan' => 'Pro' ) );
+		$this->assertResult( Result::OK, $crm->update_contact( $id, array( 'status' => 'unsubscribed' ) ) );
+		$before = $crm->get_contact( $id )->value;
+		// What a registration sends for an email FluentCRM has (exchanges 99, 100).
+		$this->assertResult( Result::DUPLICATE, $crm->create_contact( 'ALICE@example.test', array( 'first_name' => 'Other', 'plan' => 'Team' ), array( 'vip' ) ) );
+		$this->assertSame( $before, $crm->get_contact( $id )->value );
+		$this->assertSame( 'unsubscribed', $before['fields']['status'] );
 	}
 
 	public function test_fields_fluentcrm_would_mangle_are_refused_and_nothing_is_sent(): void {
@@ -274,13 +294,44 @@ final class FluentCrmAdapterTest extends TestCase {
 		$this->assertCount( 5, array_filter( $fields->value, static fn( $f ) => 'custom' === $f['group'] ) );
 	}
 
-	public function test_combined_update_is_not_claimed(): void {
+	public function test_a_combined_update_is_one_put_with_fields_and_tags(): void {
 		$crm = $this->crm();
-		$this->assertFalse( $crm->supports_combined_update() );
-		$result = $crm->update_combined( '1', array( 'first_name' => 'A' ), array( 'vip' ), array() );
-		$this->assertResult( Result::PERMANENT, $result );
-		$this->assertStringContainsString( 'unsupported', $result->message );
-		$this->assertSame( array(), $this->sent() );
+		$this->assertTrue( $crm->supports_combined_update() );
+		$id = $this->create( $crm, 'al@example.test', array( 'first_name' => 'Al', 'seats' => 3 ) );
+		$this->assertResult( Result::OK, $crm->apply_tags( $id, array( 'member', 'newsletter' ) ) );
+		$this->assertResult( Result::OK, $crm->update_contact( $id, array( 'status' => 'unsubscribed' ) ) );
+		$before = count( $this->replay->requests() );
+
+		$result = $crm->update_combined( $id, array( 'first_name' => 'Alan', 'plan' => 'Team' ), array( 'vip' ), array( 'newsletter' ) );
+		$this->assertResult( Result::OK, $result );
+		$sent = array_slice( $this->sent(), $before );
+		$this->assertCount( 1, $sent, 'one request (exchange 101)' );
+		$this->assertSame( 'PUT', $sent[0]['method'] );
+		$this->assertSame(
+			array(
+				'subscriber' => array(
+					'first_name'    => 'Alan',
+					'custom_values' => array( 'plan' => 'Team' ),
+					'attach_tags'   => array( 2 ),
+					'detach_tags'   => array( 3 ),
+				),
+			),
+			$sent[0]['json']
+		);
+		$read = $crm->get_contact( $id )->value;
+		$this->assertSame( array( 'member', 'vip' ), $read['tags'] );
+		$this->assertSame( array( 'Alan', 'Team', '3', 'unsubscribed' ), array( $read['fields']['first_name'], $read['fields']['plan'], $read['fields']['seats'], $read['fields']['status'] ), 'merged; the status left alone (102)' );
+
+		// Empty parts are not sent; nothing at all sends nothing; an unknown slug sends nothing.
+		$before = count( $this->replay->requests() );
+		$this->assertResult( Result::OK, $crm->update_combined( $id, array(), array(), array( 'member' ) ) );
+		$this->assertSame( array( 'subscriber' => array( 'detach_tags' => array( 1 ) ) ), $this->sent()[ $before ]['json'] );
+		$this->assertResult( Result::OK, $crm->update_combined( $id, array(), array(), array() ) );
+		$unknown = $crm->update_combined( $id, array( 'first_name' => 'X' ), array( 'Typo Tagg' ), array() );
+		$this->assertResult( Result::PERMANENT, $unknown );
+		$this->assertStringContainsString( '"Typo Tagg"', $unknown->message );
+		$this->assertCount( $before + 1, $this->replay->requests() );
+		$this->assertCount( 4, $this->replay->read()['tags'], 'no tag created' );
 	}
 
 	public function test_credentials_refused_as_recorded(): void {

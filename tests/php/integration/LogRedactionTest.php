@@ -62,7 +62,7 @@ final class LogRedactionTest extends TestCase {
 		$this->assertGreaterThan( 5, count( $rows ) );
 		$codes = $wpdb->get_col( 'SELECT code FROM ' . Logger::table() . ' WHERE user_id = ' . (int) $id );
 		$this->assertContains( 'apply_tags:role_added', $codes, 'plan reasons are logged' );
-		$this->assertContains( 'update_combined:ok', $codes, 'CRM calls are logged' );
+		$this->assertContains( 'create_contact:ok', $codes, 'CRM calls are logged' );
 		$all = $wpdb->get_col( 'SELECT CONCAT_WS(" ", message, context) FROM ' . Logger::table() );
 		$text = implode( "\n", $all );
 		foreach ( array_filter( array( $password, $app_password, $chunked, $bearer, $secret, $hash, $runner_key ) ) as $needle ) {

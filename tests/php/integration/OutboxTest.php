@@ -102,7 +102,7 @@ final class OutboxTest extends TestCase {
 		$this->plugin()->runner->end_of_request();
 
 		$this->assertSame( array(), $this->pending( $id ) );
-		$this->assertSame( array( 'find_contact:not_found', 'create_contact:ok', 'update_combined:ok' ), $this->calls( $id ) );
+		$this->assertSame( array( 'create_contact:ok' ), $this->calls( $id ), 'one create with the fields and tags, no lookup before it' );
 		$this->assertCount( 1, $this->delivered );
 		$this->assertSame( $id, $this->delivered[0][0] );
 		$this->assertEquals( array( 'first_name' => 'Anna', 'last_name' => 'Lee', 'um_phone' => '+44 20 7946 0000' ), $this->delivered[0][1]['fields'] );
@@ -222,11 +222,12 @@ final class OutboxTest extends TestCase {
 		// The CRM does the work, then the answer is lost.
 		$this->fault( array( 'mode' => 'timeout_after' ) );
 		$this->assertSame( 1, $this->drain()['retry'] );
-		$this->assertSame( array( 'find_contact:not_found', 'create_contact:transient' ), $this->calls( $id ) );
+		$this->assertSame( array( 'create_contact:transient' ), $this->calls( $id ) );
 		$this->assertSame( 1, $this->contacts_with_email( $id ) );
 		$this->fault( null );
 		$this->assertSame( 1, $this->drain( time() + 3600 )['delivered'] );
 		$this->assertSame( 1, $this->contacts_with_email( $id ), 'the retry found the contact instead of creating another' );
+		$this->assertSame( array( 'create_contact:transient', 'create_contact:duplicate', 'find_contact:ok', 'update_combined:ok' ), $this->calls( $id ) );
 		$this->assertSame( array( 'VIP' ), $this->contact( $id )['tags'] );
 
 		// Applying a tag times out after it was applied; the site removes it before the retry.

@@ -8,7 +8,7 @@ use TagBridge\Ext\InputException;
 
 final class OutboxTest extends TestCase {
 
-	public function test_a_registration_coalesces_into_a_create_and_one_tag_call(): void {
+	public function test_a_registration_coalesces_into_one_create_with_the_fields_and_tags(): void {
 		$d = tagbridge_outbox_coalesce(
 			array(
 				array( 'id' => 10, 'fields' => array( 'first_name' => 'Ann' ) ),
@@ -23,8 +23,20 @@ final class OutboxTest extends TestCase {
 		$this->assertSame( array( 'first_name' => 'Anna', 'interests' => array( 'a', 'b' ) ), $d['fields'] );
 		$this->assertSame( array( 'Member' ), $d['apply_tags'] );
 		$this->assertSame( array( 'Trial' ), $d['remove_tags'] );
-		$this->assertSame( array( 'create', 'remove', 'apply' ), array_column( $d['calls'], 'op' ) );
-		$this->assertSame( $d['fields'], $d['calls'][0]['fields'] );
+		$this->assertEquals(
+			array(
+				array(
+					'op'         => 'create',
+					'fields'     => $d['fields'],
+					'apply_tags' => array( 'Member' ),
+				),
+			),
+			$d['calls'],
+			'one create; the removal is left out for a contact that did not exist'
+		);
+		// The same changes for a known contact (after a duplicate create and a lookup).
+		$known = tagbridge_outbox_coalesce( array( array( 'id' => 1, 'apply_tags' => array( 'A' ), 'remove_tags' => array( 'B' ) ) ), true, false );
+		$this->assertSame( array( 'remove', 'apply' ), array_column( $known['calls'], 'op' ) );
 	}
 
 	public function test_a_combined_crm_gets_one_call(): void {
