@@ -47,6 +47,9 @@ function tb_bench_overhead_setup() {
 		fwrite( STDERR, $ok->get_error_message() . "\n" );
 		exit( 1 );
 	}
+	// UM stores its settings at activation with update_option() (autoloaded); the default
+	// registration role is left empty, so WordPress's default role applies.
+	update_option( 'um_options', array( 'register_role' => '' ) );
 	$form = wp_insert_post(
 		array(
 			'post_type'   => 'um_form',

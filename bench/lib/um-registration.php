@@ -44,6 +44,10 @@ function tb_bench_um_register( $form_id, ?array $submitted = null ) {
 		'form_id' => $form_id,
 		'mode'    => 'register',
 	);
+	// UM's form_init() checks the form's post type and status and reads its settings (all of its
+	// post meta, UM()->query()->post_data()) before the submission hooks run.
+	get_post_status( $form_id );
+	get_post_meta( $form_id );
 	do_action( 'um_submit_form_register', $submitted, $form_data );
 	// UM's wp_insert_user() carries only login, password, email, role and the in-progress flag.
 	$tb_bench_id = wp_insert_user(

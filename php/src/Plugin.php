@@ -28,6 +28,7 @@ use TagBridge\Fields\ContactFieldsPage;
 use TagBridge\Fields\Discovery;
 use TagBridge\Fields\FieldPull;
 use TagBridge\Fields\FieldPush;
+use TagBridge\Hooks\UserMetaWrites;
 use TagBridge\Integrations\Members;
 use TagBridge\Integrations\UltimateMember\UltimateMember;
 use TagBridge\Integrations\WpUserManager\Deferral;
@@ -194,7 +195,25 @@ final class Plugin {
 	 * @param int    $args     Arguments the callback takes.
 	 */
 	public static function lazy_hook( $hook, $owner, $service, $method, $priority = 10, $args = 1 ) {
-		add_filter( $hook, static fn( ...$hook_args ) => $owner->$service->$method( ...$hook_args ), $priority, $args );
+		add_filter( $hook, self::lazy_callback( $owner, $service, $method ), $priority, $args );
+	}
+
+	/**
+	 * A callback that calls a method of a service read from $owner on first use. Services are
+	 * built once per request, so it keeps the one it got: hooks such as profile updates fire
+	 * many times in a registration.
+	 *
+	 * @param object $owner   Hands out the service as a property, built on first read.
+	 * @param string $service Service name.
+	 * @param string $method  Method of the service.
+	 * @return \Closure
+	 */
+	public static function lazy_callback( $owner, $service, $method ) {
+		$target = null;
+		return static function ( ...$hook_args ) use ( $owner, $service, $method, &$target ) {
+			$target = $target ?? $owner->$service;
+			return $target->$method( ...$hook_args );
+		};
 	}
 
 	/**
@@ -252,8 +271,20 @@ final class Plugin {
 		$background = wp_doing_cron() || ( defined( 'WP_CLI' ) && WP_CLI ); // WP-Cron, or WP-CLI's `wp cron event run`.
 
 		# Roles → tags: role changes are recorded, and each user's net change is planned at shutdown
-		$this->on( 'update_user_metadata', 'roles', 'before_meta_write', 1, 3 );
-		$this->on( 'add_user_metadata', 'roles', 'before_meta_write', 1, 3 );
+		// Before a write of the capabilities key only (not on every user meta write); deletes of it
+		// (rare, and not sanitized) are watched on the generic filter.
+		$watched     = array();
+		$watch_roles = function () use ( &$watched, $wpdb ) {
+			$key = $wpdb->get_blog_prefix() . 'capabilities';
+			if ( ! isset( $watched[ $key ] ) ) {
+				$watched[ $key ] = true;
+				UserMetaWrites::watch( $key, array( 'update_user_metadata', 'add_user_metadata' ), self::lazy_callback( $this, 'roles', 'before_meta_write' ), 1, 3 );
+			}
+		};
+		$watch_roles();
+		if ( is_multisite() ) {
+			add_action( 'switch_blog', $watch_roles, 10, 0 );
+		}
 		$this->on( 'delete_user_metadata', 'roles', 'before_meta_write', 1, 3 );
 		$this->on( 'add_user_role', 'roles', 'added', 10, 2 );
 		$this->on( 'remove_user_role', 'roles', 'removed', 10, 2 );

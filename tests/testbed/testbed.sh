@@ -511,6 +511,8 @@ fpm_config() {
 [global]
 error_log = $dir/server.log
 daemonize = no
+; The master starts a session of its own (so outside the server's process group): stop reads this.
+pid = $dir/fpm.pid
 
 [site]
 user = root
@@ -558,26 +560,35 @@ CONF
 cmd_stop() {
     local name=${1:-}
     check_name "$name"
-    local pidfile pid i
-    pidfile=$(site_dir "$name")/server.pid
-    pid=$(read_pid "$pidfile")
-    if ! group_alive "$pid"; then
-        rm -f "$pidfile"
+    local dir pid group i
+    dir=$(site_dir "$name")
+    # The server's process group, and PHP-FPM's (its master calls setsid(), leaving that group).
+    local groups=()
+    for pid in "$(read_pid "$dir/server.pid")" "$(read_pid "$dir/fpm.pid")"; do
+        group_alive "$pid" && groups+=("$pid")
+    done
+    if (( ${#groups[@]} == 0 )); then
+        rm -f "$dir/server.pid" "$dir/fpm.pid"
         return 0
     fi
-    log "stopping web server of $name (process group $pid)"
+    log "stopping web server of $name (process groups ${groups[*]})"
     # Negative pid: the whole group, i.e. the master and its worker processes.
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for group in "${groups[@]}"; do
+        kill -TERM -- "-$group" 2>/dev/null || kill -TERM "$group" 2>/dev/null || true
+    done
     for (( i = 0; i < 50; i++ )); do
-        # Wait for the whole group: workers may outlive the master briefly.
-        if ! group_alive "$pid"; then
-            rm -f "$pidfile"
-            return 0
-        fi
+        # Wait for the whole groups: workers may outlive their master briefly.
+        local alive=0
+        for group in "${groups[@]}"; do
+            group_alive "$group" && alive=1
+        done
+        (( alive )) || break
         sleep 0.1
     done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-    rm -f "$pidfile"
+    for group in "${groups[@]}"; do
+        kill -KILL -- "-$group" 2>/dev/null || true
+    done
+    rm -f "$dir/server.pid" "$dir/fpm.pid"
 }
 
 # --------------------------------------------------------------------------

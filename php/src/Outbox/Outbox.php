@@ -14,6 +14,7 @@
 
 namespace TagBridge\Outbox;
 
+use TagBridge\Db\Sql;
 use WP_Error;
 
 defined( 'ABSPATH' ) || exit;
@@ -140,18 +141,11 @@ final class Outbox {
 			return 0;
 		}
 		global $wpdb;
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- the outbox is its own table.
-		$ok = $wpdb->insert(
-			self::table(),
-			array(
-				'user_id'    => (int) $user_id,
-				'payload'    => wp_json_encode( $clean ),
-				'status'     => 'pending',
-				'due_at'     => time(),
-				'created_at' => current_time( 'mysql', true ),
-			),
-			array( '%d', '%s', '%s', '%d', '%s' )
-		);
+		$payload = wp_json_encode( $clean );
+		// One plain INSERT (wpdb::insert() checks each column's charset and length first: this runs
+		// at the end of every registration). The payload is valid UTF-8 JSON or false.
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- the outbox is its own table; each value is quoted by Sql.
+		$ok = false !== $payload && $wpdb->query( 'INSERT INTO ' . self::table() . ' (user_id, payload, status, due_at, created_at) VALUES ' . Sql::tuple( array( (int) $user_id, $payload, 'pending', time(), gmdate( 'Y-m-d H:i:s' ) ) ) );
 		if ( ! $ok ) {
 			return new WP_Error( 'tagbridge_outbox_write_failed', __( 'The change could not be stored in the outbox.', 'tagbridge' ) );
 		}

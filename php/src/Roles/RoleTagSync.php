@@ -66,17 +66,18 @@ final class RoleTagSync {
 	/**
 	 * Facts about a user for the engine.
 	 *
-	 * @param int $user_id User.
+	 * @param int           $user_id User.
+	 * @param string[]|null $tags    The user's tags when the caller has just read them; null reads them.
 	 * @return array
 	 */
-	public function facts( $user_id ) {
+	public function facts( $user_id, $tags = null ) {
 		$user  = get_userdata( $user_id );
 		$roles = $user ? array_values( $user->roles ) : array();
 		$caps  = $user ? array_keys( array_filter( $user->caps ) ) : array();
 		return array(
 			'user_id'     => (int) $user_id,
 			'roles'       => $roles,
-			'tags'        => $this->tags->get( $user_id ),
+			'tags'        => $tags ?? $this->tags->get( $user_id ),
 			'caps'        => array_values( array_diff( $caps, $roles ) ),
 			'super_admin' => is_multisite() && is_super_admin( $user_id ),
 		);
@@ -85,18 +86,21 @@ final class RoleTagSync {
 	/**
 	 * Plans and applies what an event means for one user.
 	 *
-	 * @param int   $user_id User.
-	 * @param array $event   Event for tagbridge_plan().
+	 * @param int           $user_id User.
+	 * @param array         $event   Event for tagbridge_plan().
+	 * @param string[]|null $tags    The user's tags as this request just left them; null reads them.
 	 * @return array|WP_Error The plan that was applied.
 	 */
-	public function reconcile( $user_id, array $event ) {
+	public function reconcile( $user_id, array $event, $tags = null ) {
 		$version = $this->settings->compiled();
 		if ( is_wp_error( $version ) ) {
 			return $version;
 		}
-		$plan   = $this->engine->plan( $version, $this->facts( $user_id ), $event );
+		$facts  = $this->facts( $user_id, $tags );
+		$plan   = $this->engine->plan( $version, $facts, $event );
 		$result = $this->applier->apply( $plan );
-		$this->announce( $user_id, $result['applied'], $result['removed'] );
+		// The tags now follow from the facts and what was just written: no second read.
+		$this->announce( $user_id, $result['applied'], $result['removed'], $facts['tags'] );
 
 		/**
 		 * Fires after a roles ↔ tags plan was applied to a user.
@@ -116,7 +120,7 @@ final class RoleTagSync {
 	 * @param string[] $removed Roles removed.
 	 */
 	public function roles_changed( $user_id, array $added, array $removed ) {
-		if ( ! get_userdata( $user_id ) ) {
+		if ( ! $this->links_any( array_merge( $added, $removed ), 'role' ) || ! get_userdata( $user_id ) ) {
 			return;
 		}
 		$this->reconcile(
@@ -137,16 +141,23 @@ final class RoleTagSync {
 	 * @return array{applied: string[], removed: string[]}|WP_Error
 	 */
 	public function change_tags( $user_id, array $apply, array $remove ) {
-		$applied = $this->tags->add( $user_id, $apply );
-		$removed = $this->tags->remove( $user_id, $remove );
-		$this->announce( $user_id, $applied, $removed );
-		if ( $applied || $removed ) {
-			$plan = $this->reconcile(
+		// One read up front: a tag the user already has needs no write (and is not "applied"), a
+		// tag they lack needs no delete. Each write still reports exactly what it changed.
+		$before  = $this->tags->get( $user_id );
+		$writes  = $this->tags->writes();
+		$applied = $this->tags->add( $user_id, array_diff( $apply, $before ) );
+		$removed = $this->tags->remove( $user_id, array_intersect( $remove, $before ) );
+		$this->announce( $user_id, $applied, $removed, $before );
+		if ( $this->links_any( array_merge( $applied, $removed ), 'tag' ) ) {
+			// Listeners of the announcement may have changed this user's tags again; then read.
+			$known = $this->tags->writes() === $writes + count( $applied ) + count( $removed ) ? self::after( $before, $applied, $removed ) : null;
+			$plan  = $this->reconcile(
 				$user_id,
 				array(
 					'tags_applied' => $applied,
 					'tags_removed' => $removed,
-				)
+				),
+				$known
 			);
 			if ( is_wp_error( $plan ) ) {
 				return $plan;
@@ -159,13 +170,45 @@ final class RoleTagSync {
 	}
 
 	/**
+	 * Whether any of these roles (or tags) is in a role link. A role or tag change acts only on
+	 * the links of what changed (the engine's Event::truth_for), so a change touching no link has
+	 * an empty plan, and its facts need not be read.
+	 *
+	 * @param string[] $names Roles or tags.
+	 * @param string   $side  `role` or `tag`.
+	 * @return bool
+	 */
+	private function links_any( array $names, $side ) {
+		if ( ! $names ) {
+			return false;
+		}
+		$linked = array_column( (array) ( $this->settings->get()['role_links'] ?? array() ), $side );
+		return (bool) array_intersect( $names, $linked );
+	}
+
+	/**
 	 * Fires the public tag actions for one user.
 	 *
 	 * @param int      $user_id User.
 	 * @param string[] $applied Tags applied.
 	 * @param string[] $removed Tags removed.
+	 * @param string[] $before  The user's tags before these changes.
 	 */
-	private function announce( $user_id, array $applied, array $removed ) {
-		TagEvents::announce( $user_id, $applied, $removed, fn() => $this->tags->get( $user_id ) );
+	private function announce( $user_id, array $applied, array $removed, array $before ) {
+		TagEvents::announce( $user_id, $applied, $removed, fn() => self::after( $before, $applied, $removed ) );
+	}
+
+	/**
+	 * A user's tags after changes, sorted as TagStore::get() sorts them (byte order).
+	 *
+	 * @param string[] $before  Tags before.
+	 * @param string[] $applied Tags added.
+	 * @param string[] $removed Tags deleted.
+	 * @return string[]
+	 */
+	private static function after( array $before, array $applied, array $removed ) {
+		$tags = array_values( array_diff( array_unique( array_merge( $before, $applied ) ), $removed ) );
+		sort( $tags, SORT_STRING );
+		return $tags;
 	}
 }

@@ -44,12 +44,33 @@ final class SettingsStore {
 	private $version_of = null;
 
 	/**
+	 * Option writes (and blog switches) seen in this process: what the version is computed from
+	 * (settings, roles, the fallback role of a membership plugin's options) changes only with one.
+	 *
+	 * @var int
+	 */
+	private static $epoch = 0;
+
+	/**
+	 * The epoch $version_of was checked in.
+	 *
+	 * @var int
+	 */
+	private $checked_in = -1;
+
+	/**
 	 * Builds the store.
 	 *
 	 * @param Engine $engine Extension wrapper.
 	 */
 	public function __construct( Engine $engine ) {
 		$this->engine = $engine;
+		// The version is worked out once per request unless an option (settings, roles, a membership
+		// plugin's default role) is written or the blog switches. Hooked here: a request that never
+		// builds the store has nothing to forget.
+		foreach ( array( 'added_option', 'updated_option', 'deleted_option', 'switch_blog' ) as $hook ) {
+			add_action( $hook, array( self::class, 'site_changed' ), 10, 0 );
+		}
 	}
 
 	/**
@@ -158,6 +179,9 @@ final class SettingsStore {
 	 * @return string
 	 */
 	public function version() {
+		if ( self::$epoch === $this->checked_in ) {
+			return $this->version_of[2];
+		}
 		$settings = $this->get();
 		$site     = self::site_facts();
 		// Every plan asks; the fingerprint (every role with its capabilities, serialised and hashed)
@@ -165,7 +189,16 @@ final class SettingsStore {
 		if ( null === $this->version_of || $this->version_of[0] !== $settings || $this->version_of[1] !== $site ) {
 			$this->version_of = array( $settings, $site, $settings['revision'] . ':' . self::fingerprint( $settings, $site ) );
 		}
+		$this->checked_in = self::$epoch;
 		return $this->version_of[2];
+	}
+
+	/**
+	 * Something the version depends on may have changed (hooked to option writes and blog
+	 * switches): the next version() looks again.
+	 */
+	public static function site_changed() {
+		++self::$epoch;
 	}
 
 	/**

@@ -21,6 +21,40 @@ defined( 'ABSPATH' ) || exit;
 final class TagStore {
 
 	/**
+	 * Rows this process has written (added or deleted) so far.
+	 *
+	 * @var int
+	 */
+	private $writes = 0;
+
+	/**
+	 * How many tag rows this process has added or deleted so far: a caller that knows what it
+	 * wrote can tell whether anything else (a listener of its announcement) wrote since.
+	 *
+	 * @return int
+	 */
+	public function writes() {
+		return $this->writes;
+	}
+
+	/**
+	 * Whether add() and remove() use one statement with RETURNING; null finds out from the server.
+	 *
+	 * @var bool|null
+	 */
+	private $returning;
+
+	/**
+	 * Builds the store.
+	 *
+	 * @param bool|null $returning Use RETURNING (true), one statement per tag (false), or ask the
+	 *                             server (null; tests pin each way).
+	 */
+	public function __construct( $returning = null ) {
+		$this->returning = $returning;
+	}
+
+	/**
 	 * Table name with prefix.
 	 *
 	 * @return string
@@ -61,44 +95,89 @@ final class TagStore {
 	}
 
 	/**
-	 * Adds tags; returns the ones that were new. One atomic INSERT IGNORE per tag, so the answer
-	 * is exact even when another request adds the same tag at the same moment.
+	 * Adds tags; returns the ones that were new. The answer is exact even when another request
+	 * adds the same tag at the same moment: on MariaDB one INSERT IGNORE … RETURNING names the rows
+	 * this statement inserted; elsewhere one INSERT IGNORE per tag reports each.
 	 *
 	 * @param int      $user_id User.
 	 * @param string[] $tags    Tags (already validated).
-	 * @return string[] Newly added tags.
+	 * @return string[] Newly added tags, in the order given.
 	 */
 	public function add( $user_id, array $tags ) {
 		global $wpdb;
-		$added = array();
-		foreach ( array_unique( $tags ) as $tag ) {
-			// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-			$rows = $wpdb->query( $wpdb->prepare( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES (%d, %s, %s)', $user_id, $tag, current_time( 'mysql', true ) ) );
-			if ( 1 === $rows ) {
-				$added[] = $tag;
+		$tags = array_values( array_unique( $tags ) );
+		if ( count( $tags ) > 1 && $this->returning() ) {
+			$now  = current_time( 'mysql', true );
+			$rows = array();
+			foreach ( $tags as $tag ) {
+				$rows[] = Sql::tuple( array( (int) $user_id, $tag, $now ) );
+			}
+			$added = $this->returned( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES ' . implode( ',', $rows ) . ' RETURNING tag', $tags );
+		} else {
+			$added = array();
+			foreach ( $tags as $tag ) {
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+				if ( 1 === $wpdb->query( $wpdb->prepare( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES (%d, %s, %s)', $user_id, $tag, current_time( 'mysql', true ) ) ) ) {
+					$added[] = $tag;
+				}
 			}
 		}
+		$this->writes += count( $added );
 		return $added;
 	}
 
 	/**
-	 * Removes tags; returns the ones that were present.
+	 * Removes tags; returns the ones that were present (exact as add() is).
 	 *
 	 * @param int      $user_id User.
 	 * @param string[] $tags    Tags.
-	 * @return string[] Removed tags.
+	 * @return string[] Removed tags, in the order given.
 	 */
 	public function remove( $user_id, array $tags ) {
 		global $wpdb;
-		$removed = array();
-		foreach ( array_unique( $tags ) as $tag ) {
-			// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-			$rows = $wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d AND tag = %s', $user_id, $tag ) );
-			if ( $rows > 0 ) {
-				$removed[] = $tag;
+		$tags = array_values( array_unique( $tags ) );
+		if ( count( $tags ) > 1 && $this->returning() ) {
+			$removed = $this->returned( 'DELETE FROM ' . self::table() . ' WHERE user_id = ' . (int) $user_id . ' AND tag IN (' . implode( ',', array_map( array( Sql::class, 'value' ), $tags ) ) . ') RETURNING tag', $tags );
+		} else {
+			$removed = array();
+			foreach ( $tags as $tag ) {
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery
+				if ( $wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d AND tag = %s', $user_id, $tag ) ) > 0 ) {
+					$removed[] = $tag;
+				}
 			}
 		}
+		$this->writes += count( $removed );
 		return $removed;
+	}
+
+	/**
+	 * Runs a write … RETURNING tag and answers the given tags it returned.
+	 *
+	 * @param string   $sql  Statement, every value quoted by Sql.
+	 * @param string[] $tags Tags the statement was about.
+	 * @return string[]
+	 */
+	private function returned( $sql, array $tags ) {
+		global $wpdb;
+		// wpdb never reads the result of a statement that starts with INSERT or DELETE; one that
+		// starts with a comment is read like a SELECT, so RETURNING's rows come back.
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each value is quoted by Sql.
+		$returned = $wpdb->get_col( '/* tagbridge */ ' . $sql );
+		return array_values( array_intersect( $tags, $returned ) );
+	}
+
+	/**
+	 * Whether the database answers INSERT/DELETE … RETURNING (MariaDB 10.5 and later; MySQL never).
+	 *
+	 * @return bool
+	 */
+	private function returning() {
+		if ( null === $this->returning ) {
+			global $wpdb;
+			$this->returning = (bool) preg_match( '/(\d+\.\d+)[.\d]*-MariaDB/i', (string) $wpdb->db_server_info(), $m ) && version_compare( $m[1], '10.5', '>=' );
+		}
+		return $this->returning;
 	}
 
 	/**
@@ -133,7 +212,7 @@ final class TagStore {
 				$values[] = Sql::tuple( array( (int) $pair[0], $pair[1], $now ) );
 			}
 			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each value is quoted by Sql.
-			$wpdb->query( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES ' . implode( ',', $values ) );
+			$this->writes += (int) $wpdb->query( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES ' . implode( ',', $values ) );
 		}
 	}
 
@@ -150,7 +229,7 @@ final class TagStore {
 				$values[] = Sql::tuple( array( (int) $pair[0], $pair[1] ) );
 			}
 			// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each value is quoted by Sql.
-			$wpdb->query( 'DELETE FROM ' . self::table() . ' WHERE (user_id, tag) IN (' . implode( ',', $values ) . ')' );
+			$this->writes += (int) $wpdb->query( 'DELETE FROM ' . self::table() . ' WHERE (user_id, tag) IN (' . implode( ',', $values ) . ')' );
 		}
 	}
 
@@ -186,6 +265,6 @@ final class TagStore {
 	public function forget_user( $user_id ) {
 		global $wpdb;
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-		$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d', $user_id ) );
+		$this->writes += (int) $wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d', $user_id ) );
 	}
 }

@@ -5,6 +5,7 @@
  */
 
 use TagBridge\Plugin;
+use TagBridge\Tags\TagStore;
 use TagBridge\Tests\TestCase;
 
 final class RolesTagsTest extends TestCase {
@@ -65,6 +66,29 @@ final class RolesTagsTest extends TestCase {
 	}
 
 	/**
+	 * Roles written straight into the capabilities meta (no role hook fires; some plugins and
+	 * imports do this) are noticed, between dozens of other meta writes, and so is a delete of it.
+	 */
+	public function test_raw_capabilities_writes_are_noticed(): void {
+		global $wpdb;
+		$key = $wpdb->get_blog_prefix() . 'capabilities';
+		$id  = $this->create_user( 'subscriber' );
+		Plugin::instance()->roles->flush();
+		update_user_meta( $id, 'tb_unrelated', 'x' );
+		update_user_meta( $id, $key, array( 'tb_gold' => true ) );
+		update_user_meta( $id, 'tb_unrelated', 'y' );
+		update_user_meta( $id, $key, array( 'tb_gold' => true ) ); // Unchanged: no second snapshot.
+		Plugin::instance()->roles->flush();
+		$this->assertSame( array( 'Gold' ), tagbridge_get_tags( $id ) );
+		$this->assertSame( array( 'tb_gold' ), self::roles_of( $id ) );
+
+		update_user_meta( $id, 'tb_unrelated', 'z' );
+		delete_user_meta( $id, $key );
+		Plugin::instance()->roles->flush();
+		$this->assertSame( array(), tagbridge_get_tags( $id ), 'the role went with the deleted meta, and its tag' );
+	}
+
+	/**
 	 * WP User Manager's multiple-roles save (reference §7): core strips the user to one role, then
 	 * WPUM re-adds the others at priority 99 — the net change is nothing.
 	 */
@@ -122,25 +146,87 @@ final class RolesTagsTest extends TestCase {
 	 */
 	public function test_concurrent_tag_application_loses_nothing(): void {
 		$id   = $this->create_user( 'subscriber' );
-		$code = self::load_wordpress_code() . '
-			$start = (float) $argv_start;
-			while ( microtime( true ) < $start ) { usleep( 200 ); }
-			for ( $i = 0; $i < 50; $i++ ) { tagbridge_apply_tags( %d, array( "%s-" . $i ) ); }
-			echo "done";';
+		$outs = self::run_together( 'for ( $i = 0; $i < 50; $i++ ) { tagbridge_apply_tags( %d, array( $who . "-" . $i ) ); } echo "done";', $id );
+		$this->assertSame( array( 'done', 'done' ), $outs );
+		$this->assertCount( 100, tagbridge_get_tags( $id ) );
+	}
+
+	/**
+	 * Two processes apply the same 40 tags to one user at the same moment, two at a time in the
+	 * same order, so both find most tags missing and insert them together: each tag is announced
+	 * as new by exactly one of them (the outbox and the linked roles act on that announcement).
+	 */
+	public function test_concurrent_applications_announce_each_tag_once(): void {
+		$id   = $this->create_user( 'subscriber' );
+		$outs = self::run_together(
+			'$told = array();
+			add_action( "tagbridge_tags_applied", function ( $user_id, $tags ) use ( &$told ) { $told = array_merge( $told, $tags ); }, 10, 2 );
+			$tags = array();
+			for ( $i = 0; $i < 40; $i++ ) { $tags[] = "shared-" . $i; }
+			foreach ( array_chunk( $tags, 2 ) as $chunk ) { tagbridge_apply_tags( %d, $chunk ); }
+			echo implode( ",", $told );',
+			$id
+		);
+		$told = array();
+		foreach ( $outs as $out ) {
+			$told = array_merge( $told, '' === $out ? array() : explode( ',', $out ) );
+		}
+		sort( $told );
+		$all = tagbridge_get_tags( $id );
+		$this->assertCount( 40, $all );
+		$this->assertSame( $all, $told, 'every tag announced exactly once across both processes' );
+	}
+
+	/**
+	 * Runs $code (WordPress loaded, `%d` = $user_id, `$who` = "a" or "b") in two PHP processes
+	 * that start it at the same moment; answers what each printed.
+	 *
+	 * @param string $code    PHP statements.
+	 * @param int    $user_id User.
+	 * @return string[]
+	 */
+	private static function run_together( string $code, int $user_id ): array {
 		$start = microtime( true ) + 1.5;
 		$procs = array();
 		foreach ( array( 'a', 'b' ) as $who ) {
 			$file = tempnam( sys_get_temp_dir(), 'tbc' );
-			file_put_contents( $file, "<?php\n\$argv_start = $start;\n" . sprintf( $code, $id, $who ) );
+			file_put_contents( $file, "<?php\n" . self::load_wordpress_code() . "\n\$who = '$who';\nwhile ( microtime( true ) < $start ) { usleep( 200 ); }\n" . sprintf( $code, $user_id ) );
 			$procs[] = array( proc_open( array( PHP_BINARY, '-d', 'extension=' . getenv( 'TB_EXT' ), $file ), array( 1 => array( 'pipe', 'w' ), 2 => array( 'pipe', 'w' ) ), $pipes ), $pipes, $file );
 		}
+		$outs = array();
 		foreach ( $procs as list( $proc, $pipes, $file ) ) {
-			$out = stream_get_contents( $pipes[1] ) . stream_get_contents( $pipes[2] );
-			$this->assertSame( 0, proc_close( $proc ), $out );
-			$this->assertSame( 'done', $out );
+			$out  = stream_get_contents( $pipes[1] );
+			$err  = stream_get_contents( $pipes[2] );
+			$code = proc_close( $proc );
 			unlink( $file );
+			self::assertSame( 0, $code, $out . $err );
+			self::assertSame( '', $err );
+			$outs[] = $out;
 		}
-		$this->assertCount( 100, tagbridge_get_tags( $id ) );
+		return $outs;
+	}
+
+	/**
+	 * The tag store writes several tags in one statement where the server answers RETURNING
+	 * (MariaDB, as in this test bed) and one statement per tag elsewhere (MySQL): both answer
+	 * exactly what they changed, for tags present, absent, repeated and non-ASCII.
+	 */
+	public function test_both_ways_of_writing_tags_answer_alike(): void {
+		global $wpdb;
+		foreach ( array( null, false ) as $returning ) {
+			$store = new TagStore( $returning );
+			$id    = $this->create_user( 'subscriber' );
+			$this->assertSame( array( 'a', 'b' ), $store->add( $id, array( 'a', 'b' ) ) );
+			$queries = $wpdb->num_queries;
+			$this->assertSame( array( 'c', 'é "x\'' ), $store->add( $id, array( 'b', 'c', 'c', 'é "x\'' ) ) );
+			// MariaDB 10.11 here: one statement for the three tags, or one each.
+			$this->assertSame( null === $returning ? 1 : 3, $wpdb->num_queries - $queries );
+			$this->assertSame( array(), $store->add( $id, array( 'a', 'c' ) ) );
+			$this->assertSame( array( 'a', 'é "x\'' ), $store->remove( $id, array( 'x', 'a', 'é "x\'' ) ) );
+			$this->assertSame( array(), $store->remove( $id, array( 'x', 'y' ) ) );
+			$this->assertSame( array( 'b', 'c' ), $store->get( $id ) );
+			$this->assertSame( 6, $store->writes() );
+		}
 	}
 
 	public function test_deleting_a_user_forgets_their_tags(): void {
