@@ -59,6 +59,13 @@ final class SettingsStore {
 	private $checked_in = -1;
 
 	/**
+	 * When $version_of was checked (Unix time).
+	 *
+	 * @var int
+	 */
+	private $checked_at = 0;
+
+	/**
 	 * Builds the store.
 	 *
 	 * @param Engine $engine Extension wrapper.
@@ -179,7 +186,9 @@ final class SettingsStore {
 	 * @return string
 	 */
 	public function version() {
-		if ( self::$epoch === $this->checked_in ) {
+		// Another process may save settings (seen through a persistent object cache): a long-running
+		// process (WP-CLI, a queue runner) looks again every few seconds.
+		if ( self::$epoch === $this->checked_in && time() - $this->checked_at < 5 ) {
 			return $this->version_of[2];
 		}
 		$settings = $this->get();
@@ -190,6 +199,7 @@ final class SettingsStore {
 			$this->version_of = array( $settings, $site, $settings['revision'] . ':' . self::fingerprint( $settings, $site ) );
 		}
 		$this->checked_in = self::$epoch;
+		$this->checked_at = time();
 		return $this->version_of[2];
 	}
 
