@@ -217,6 +217,30 @@ final class Plugin {
 	}
 
 	/**
+	 * Calls $callback when one of $hooks (generic user meta hooks) fires for a write of $meta_key,
+	 * without a callback on every user meta write (Hooks\UserMetaWrites, built on the key's first
+	 * write).
+	 *
+	 * @param string   $meta_key Meta key.
+	 * @param string[] $hooks    Generic hooks (see UserMetaWrites).
+	 * @param callable $callback Gets the hook's arguments.
+	 * @param int      $priority Priority on the generic hooks.
+	 * @param int      $args     Arguments taken (at least 3).
+	 */
+	public static function watch_user_meta( $meta_key, array $hooks, callable $callback, $priority, $args ) {
+		$watch = null;
+		add_filter(
+			'sanitize_user_meta_' . $meta_key,
+			static function ( $value ) use ( &$watch, $meta_key, $hooks, $callback, $priority, $args ) {
+				$watch = $watch ?? new UserMetaWrites( $meta_key, $hooks, $callback, $priority, $args );
+				$watch->arm();
+				return $value;
+			},
+			PHP_INT_MAX
+		);
+	}
+
+	/**
 	 * Registers a hook whose callback is a method of one of this plugin's services (lazy_hook()).
 	 *
 	 * @param string $hook     Action or filter.
@@ -278,7 +302,7 @@ final class Plugin {
 			$key = $wpdb->get_blog_prefix() . 'capabilities';
 			if ( ! isset( $watched[ $key ] ) ) {
 				$watched[ $key ] = true;
-				UserMetaWrites::watch( $key, array( 'update_user_metadata', 'add_user_metadata' ), self::lazy_callback( $this, 'roles', 'before_meta_write' ), 1, 3 );
+				self::watch_user_meta( $key, array( 'update_user_metadata', 'add_user_metadata' ), self::lazy_callback( $this, 'roles', 'before_meta_write' ), 1, 3 );
 			}
 		};
 		$watch_roles();

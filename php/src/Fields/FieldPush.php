@@ -110,10 +110,6 @@ final class FieldPush {
 		if ( ! $users ) {
 			return array();
 		}
-		$version = $this->settings->compiled();
-		if ( is_wp_error( $version ) ) {
-			return array();
-		}
 		$keys = array();
 		foreach ( $this->settings->get()['fields'] as $field ) {
 			if ( 'pull' !== ( $field['direction'] ?? 'push' ) ) {
@@ -121,6 +117,10 @@ final class FieldPush {
 			}
 		}
 		if ( ! $keys ) {
+			return array();
+		}
+		$version = $this->settings->compiled();
+		if ( is_wp_error( $version ) ) {
 			return array();
 		}
 		$context  = array( 'site_offset' => UserFields::site_offset() );

@@ -14,14 +14,45 @@ defined( 'ABSPATH' ) || exit;
  * registration writes dozens of keys: a callback on them runs dozens of times (and makes WordPress
  * run the hook at all) to care about one key. `sanitize_user_meta_{$key}` fires only for that key,
  * just before add_metadata()/update_metadata() fire their hooks for the same write — but without
- * the user id. So it arms a one-shot callback on the generic hooks, which disarms itself at the
- * next generic call whatever its key (a write whose value did not change fires no "updated" action,
- * leaving the callback armed until then).
+ * the user id. So a write of the key arms a one-shot callback on the generic hooks, which disarms
+ * itself at the next generic call whatever its key (a write whose value did not change fires no
+ * "updated" action, leaving the callback armed until then).
+ *
+ * Plugin::watch_user_meta() hooks the sanitize filter and builds this object on the key's first
+ * write, so a request that writes no such key never loads this file.
  */
 final class UserMetaWrites {
 
 	/**
-	 * Calls $callback with a hook's arguments when one of $hooks fires for a write of $meta_key.
+	 * Generic hooks the one-shot goes on.
+	 *
+	 * @var string[]
+	 */
+	private $hooks;
+
+	/**
+	 * Priority on them.
+	 *
+	 * @var int
+	 */
+	private $priority;
+
+	/**
+	 * Arguments taken.
+	 *
+	 * @var int
+	 */
+	private $args;
+
+	/**
+	 * The one-shot callback (one object, so arming twice registers it once).
+	 *
+	 * @var \Closure
+	 */
+	private $once;
+
+	/**
+	 * Builds the watch of one key.
 	 *
 	 * @param string   $meta_key Meta key.
 	 * @param string[] $hooks    Generic user meta hooks whose third argument is the meta key:
@@ -31,25 +62,34 @@ final class UserMetaWrites {
 	 * @param int      $priority Priority on the generic hooks.
 	 * @param int      $args     Arguments taken (at least 3).
 	 */
-	public static function watch( $meta_key, array $hooks, callable $callback, $priority, $args ) {
-		$once = static function ( ...$hook_args ) use ( &$once, $meta_key, $hooks, $callback, $priority ) {
-			foreach ( $hooks as $hook ) {
-				remove_filter( $hook, $once, $priority );
-			}
+	public function __construct( $meta_key, array $hooks, callable $callback, $priority, $args ) {
+		$this->hooks    = $hooks;
+		$this->priority = $priority;
+		$this->args     = $args;
+		$this->once     = function ( ...$hook_args ) use ( $meta_key, $callback ) {
+			$this->disarm();
 			if ( $meta_key === $hook_args[2] ) {
 				$callback( ...$hook_args );
 			}
 			return $hook_args[0];
 		};
-		add_filter(
-			'sanitize_user_meta_' . $meta_key,
-			static function ( $value ) use ( &$once, $hooks, $priority, $args ) {
-				foreach ( $hooks as $hook ) {
-					add_filter( $hook, $once, $priority, $args );
-				}
-				return $value;
-			},
-			PHP_INT_MAX
-		);
+	}
+
+	/**
+	 * The key is about to be written: catch the generic hooks of this write.
+	 */
+	public function arm() {
+		foreach ( $this->hooks as $hook ) {
+			add_filter( $hook, $this->once, $this->priority, $this->args );
+		}
+	}
+
+	/**
+	 * Takes the one-shot off the generic hooks.
+	 */
+	private function disarm() {
+		foreach ( $this->hooks as $hook ) {
+			remove_filter( $hook, $this->once, $this->priority );
+		}
 	}
 }

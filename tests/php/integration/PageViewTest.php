@@ -91,10 +91,9 @@ final class PageViewTest extends TestCase {
 
 		$this->assertSame( $id, $view['user'], 'the view is logged in' );
 		$this->assertSame( 1, $view['footer'], 'the theme rendered the page' );
-		// The bootstrap only (with the helper that watches the capabilities meta key): no service
-		// (roles, outbox, webhooks, linked sites, reconcile, admin screens, CRM connection,
-		// installer) is built when none of its hooks fires.
-		$this->assertSame( array( 'TagBridge\Requirements', 'TagBridge\Plugin', 'TagBridge\Hooks\UserMetaWrites' ), $view['classes'] );
+		// The bootstrap only: no service (roles, outbox, webhooks, linked sites, reconcile, admin
+		// screens, CRM connection, installer) is built when none of its hooks fires.
+		$this->assertSame( array( 'TagBridge\Requirements', 'TagBridge\Plugin' ), $view['classes'] );
 		$this->assertSame( array(), $view['queries'], 'TagBridge reads autoloaded options only' );
 		$this->assertSame( array(), $view['errors'] );
 	}

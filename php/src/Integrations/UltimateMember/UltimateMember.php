@@ -15,7 +15,6 @@
 
 namespace TagBridge\Integrations\UltimateMember;
 
-use TagBridge\Hooks\UserMetaWrites;
 use TagBridge\Plugin;
 use TagBridge\Services;
 
@@ -126,7 +125,7 @@ final class UltimateMember {
 		$this->on( 'um_registration_complete', 'form_tags', 'registered', 20, 3 );
 		$this->on( 'tagbridge_tags_applied', 'deactivation', 'applied', 10, 2 );
 		$this->on( 'tagbridge_tags_removed', 'deactivation', 'removed', 10, 2 );
-		UserMetaWrites::watch( '_completed', array( 'added_user_meta', 'updated_user_meta' ), Plugin::lazy_callback( $this, 'completeness', 'meta_written' ), 10, 4 );
+		Plugin::watch_user_meta( '_completed', array( 'added_user_meta', 'updated_user_meta' ), Plugin::lazy_callback( $this, 'completeness', 'meta_written' ), 10, 4 );
 		$this->on( 'tagbridge_webhook_user_created', 'webhook_users', 'webhook_user_created', 10, 3 );
 
 		# Filters
