@@ -567,7 +567,7 @@ cmd_stop() {
     for pid in "$(read_pid "$dir/server.pid")" "$(read_pid "$dir/fpm.pid")"; do
         group_alive "$pid" && groups+=("$pid")
     done
-    if (( ${#groups[@]} == 0 )); then
+    if (( ${#groups[@]} == 0 )) && ! pgrep -f -- "$dir/fpm.conf" >/dev/null; then
         rm -f "$dir/server.pid" "$dir/fpm.pid"
         return 0
     fi
@@ -587,6 +587,12 @@ cmd_stop() {
     done
     for group in "${groups[@]}"; do
         kill -KILL -- "-$group" 2>/dev/null || true
+    done
+    # A PHP-FPM master that had not written its pid file yet (slow under valgrind) is found by its
+    # configuration file; its process group holds its workers.
+    for pid in $(pgrep -f -- "$dir/fpm.conf" || true); do
+        group=$(ps -o pgid= -p "$pid" | tr -dc '0-9')
+        [[ -n $group ]] && kill -KILL -- "-$group" 2>/dev/null || true
     done
     rm -f "$dir/server.pid" "$dir/fpm.pid"
 }
