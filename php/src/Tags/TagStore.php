@@ -28,16 +28,6 @@ final class TagStore {
 	private $writes = 0;
 
 	/**
-	 * How many tag rows this process has added or deleted so far: a caller that knows what it
-	 * wrote can tell whether anything else (a listener of its announcement) wrote since.
-	 *
-	 * @return int
-	 */
-	public function writes() {
-		return $this->writes;
-	}
-
-	/**
 	 * Whether add() and remove() use one statement with RETURNING; null finds out from the server.
 	 *
 	 * @var bool|null
@@ -52,6 +42,16 @@ final class TagStore {
 	 */
 	public function __construct( $returning = null ) {
 		$this->returning = $returning;
+	}
+
+	/**
+	 * How many tag rows this process has added or deleted so far: a caller that knows what it
+	 * wrote can tell whether anything else (a listener of its announcement) wrote since.
+	 *
+	 * @return int
+	 */
+	public function writes() {
+		return $this->writes;
 	}
 
 	/**
