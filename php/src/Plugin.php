@@ -318,7 +318,6 @@ final class Plugin {
 		# Core
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
 		add_filter( 'pre_get_table_charset', array( __CLASS__, 'table_charset' ), 10, 2 );
-		add_filter( 'pre_get_col_charset', array( __CLASS__, 'table_charset' ), 10, 2 );
 		$this->on( 'deleted_user', 'tags', 'forget_user' );
 		// REST controllers are built on rest_api_init only: other requests never load their files.
 		add_action( 'rest_api_init', array( $this, 'register_routes' ) );
@@ -500,9 +499,11 @@ final class Plugin {
 	}
 
 	/**
-	 * `pre_get_table_charset` and `pre_get_col_charset`: the charset of TagBridge's tables, which
-	 * are created with the site's (get_charset_collate()). wpdb::insert() checks text values
-	 * against it, and would otherwise ask with a SHOW FULL COLUMNS query per table per request.
+	 * `pre_get_table_charset`: the charset of TagBridge's tables, which are created with the
+	 * site's (get_charset_collate()). wpdb checks every statement carrying non-ASCII text (a tag
+	 * such as "Mitglied Ö") against its table's charset, and would otherwise ask the server with
+	 * a SHOW FULL COLUMNS query per table per request. (TagBridge writes its tables with plain
+	 * statements, never wpdb::insert(), so column charsets are never asked.)
 	 *
 	 * @param string|null $charset Charset found so far.
 	 * @param string      $table   Table.

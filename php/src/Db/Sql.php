@@ -10,8 +10,9 @@ namespace TagBridge\Db;
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Quotes values for the statements that write thousands of rows at once (a reconcile page, its
- * log rows). wpdb::prepare() parses its format string with several regular expressions on every
+ * Quotes values for TagBridge's writes to its own tables: the statements that write thousands of
+ * rows at once (a reconcile page, its log rows), and single rows where wpdb::insert()/update()
+ * would ask the server for the table's column charsets first. wpdb::prepare() parses its format string with several regular expressions on every
  * call, which costs more per row than the INSERT itself; esc_sql() escapes exactly as prepare()'s
  * %s does (mysqli_real_escape_string, with % guarded the same way).
  */
@@ -48,5 +49,19 @@ final class Sql {
 	 */
 	public static function tuple( array $values ) {
 		return '(' . implode( ', ', array_map( array( self::class, 'value' ), $values ) ) . ')';
+	}
+
+	/**
+	 * `column = value, ...` for an UPDATE's SET clause (column names are the caller's own).
+	 *
+	 * @param array<string, int|string|null> $columns Column => value.
+	 * @return string
+	 */
+	public static function assignments( array $columns ) {
+		$parts = array();
+		foreach ( $columns as $column => $value ) {
+			$parts[] = $column . ' = ' . self::value( $value );
+		}
+		return implode( ', ', $parts );
 	}
 }

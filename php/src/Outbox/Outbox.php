@@ -161,7 +161,9 @@ final class Outbox {
 	 * @return array|WP_Error
 	 */
 	private static function validate( $user_id, $change ) {
-		if ( ! is_int( $user_id ) || $user_id <= 0 || ! get_userdata( $user_id ) ) {
+		// A users row in the object cache (every user this request has read) answers the existence
+		// question without building a WP_User.
+		if ( ! is_int( $user_id ) || $user_id <= 0 || ( false === wp_cache_get( $user_id, 'users' ) && ! get_userdata( $user_id ) ) ) {
 			return new WP_Error( 'tagbridge_unknown_user', __( 'No such user.', 'tagbridge' ) );
 		}
 		if ( ! is_array( $change ) || array_diff( array_keys( $change ), array( 'fields', 'apply_tags', 'remove_tags' ) ) ) {

@@ -49,6 +49,19 @@ final class RoleTagSync {
 	private $applier;
 
 	/**
+	 * What this process's last change_tags() left a user with, while nothing else in the process
+	 * wrote tags since: `[user id, tags, TagStore::writes() then, microtime]`. A registration
+	 * applies its form's tags, then plans its role change at shutdown: the second plan need not
+	 * read back what the first just wrote.
+	 *
+	 * @var array{0: int, 1: string[], 2: int, 3: float}|null
+	 */
+	private $left = null;
+
+	/** Seconds a change_tags() result stands in for a read (another process may write meanwhile). */
+	const LEFT_FOR = 1.0;
+
+	/**
 	 * Builds the service.
 	 *
 	 * @param Engine        $engine   Extension wrapper.
@@ -68,10 +81,11 @@ final class RoleTagSync {
 	 *
 	 * @param int           $user_id User.
 	 * @param string[]|null $tags    The user's tags when the caller has just read them; null reads them.
+	 * @param \WP_User|null $user    The user when the caller has them; null reads them.
 	 * @return array
 	 */
-	public function facts( $user_id, $tags = null ) {
-		$user  = get_userdata( $user_id );
+	public function facts( $user_id, $tags = null, $user = null ) {
+		$user  = $user ?? get_userdata( $user_id );
 		$roles = $user ? array_values( $user->roles ) : array();
 		$caps  = $user ? array_keys( array_filter( $user->caps ) ) : array();
 		return array(
@@ -89,14 +103,15 @@ final class RoleTagSync {
 	 * @param int           $user_id User.
 	 * @param array         $event   Event for tagbridge_plan().
 	 * @param string[]|null $tags    The user's tags as this request just left them; null reads them.
+	 * @param \WP_User|null $user    The user when the caller has them; null reads them.
 	 * @return array|WP_Error The plan that was applied.
 	 */
-	public function reconcile( $user_id, array $event, $tags = null ) {
+	public function reconcile( $user_id, array $event, $tags = null, $user = null ) {
 		$version = $this->settings->compiled();
 		if ( is_wp_error( $version ) ) {
 			return $version;
 		}
-		$facts  = $this->facts( $user_id, $tags );
+		$facts  = $this->facts( $user_id, $tags ?? $this->left_tags( (int) $user_id ), $user );
 		$plan   = $this->engine->plan( $version, $facts, $event );
 		$result = $this->applier->apply( $plan );
 		// The tags now follow from the facts and what was just written: no second read.
@@ -120,7 +135,11 @@ final class RoleTagSync {
 	 * @param string[] $removed Roles removed.
 	 */
 	public function roles_changed( $user_id, array $added, array $removed ) {
-		if ( ! $this->links_any( array_merge( $added, $removed ), 'role' ) || ! get_userdata( $user_id ) ) {
+		if ( ! $this->links_any( array_merge( $added, $removed ), 'role' ) ) {
+			return;
+		}
+		$user = get_userdata( $user_id );
+		if ( ! $user ) {
 			return;
 		}
 		$this->reconcile(
@@ -128,7 +147,9 @@ final class RoleTagSync {
 			array(
 				'roles_added'   => $added,
 				'roles_removed' => $removed,
-			)
+			),
+			null,
+			$user
 		);
 	}
 
@@ -148,10 +169,15 @@ final class RoleTagSync {
 		$applied = $this->tags->add( $user_id, array_diff( $apply, $before ) );
 		$removed = $this->tags->remove( $user_id, array_intersect( $remove, $before ) );
 		$this->announce( $user_id, $applied, $removed, $before );
+		// Listeners of the announcement may have changed this user's tags again; then read.
+		$known      = null;
+		$this->left = null;
+		if ( $this->tags->writes() === $writes + count( $applied ) + count( $removed ) ) {
+			$known      = self::after( $before, $applied, $removed );
+			$this->left = array( (int) $user_id, $known, $this->tags->writes(), microtime( true ) );
+		}
 		if ( $this->links_any( array_merge( $applied, $removed ), 'tag' ) ) {
-			// Listeners of the announcement may have changed this user's tags again; then read.
-			$known = $this->tags->writes() === $writes + count( $applied ) + count( $removed ) ? self::after( $before, $applied, $removed ) : null;
-			$plan  = $this->reconcile(
+			$plan = $this->reconcile(
 				$user_id,
 				array(
 					'tags_applied' => $applied,
@@ -167,6 +193,20 @@ final class RoleTagSync {
 			'applied' => $applied,
 			'removed' => $removed,
 		);
+	}
+
+	/**
+	 * The tags change_tags() left a user with, if no tag was written in this process since and
+	 * it was a moment ago; null when they must be read.
+	 *
+	 * @param int $user_id User.
+	 * @return string[]|null
+	 */
+	private function left_tags( $user_id ) {
+		if ( null === $this->left || $this->left[0] !== $user_id || $this->left[2] !== $this->tags->writes() || microtime( true ) - $this->left[3] > self::LEFT_FOR ) {
+			return null;
+		}
+		return $this->left[1];
 	}
 
 	/**

@@ -15,6 +15,7 @@
 namespace TagBridge\Sites;
 
 use TagBridge\Background\Loopback;
+use TagBridge\Db\Sql;
 use TagBridge\Engine\Engine;
 use TagBridge\Log\Logger;
 
@@ -126,19 +127,11 @@ final class SiteQueue {
 	 */
 	public function enqueue( $link_id, array $change ) {
 		global $wpdb;
-		// Formats are explicit: wpdb::$field_types maps a column named `link_id` to %d (the old
-		// wp_links table), which would store every hex link id as 0 and strand the row.
-		$inserted = $wpdb->insert( // phpcs:ignore WordPress.DB.DirectDatabaseQuery
-			self::table(),
-			array(
-				'link_id'    => (string) $link_id,
-				'payload'    => (string) wp_json_encode( $change ),
-				'due_at'     => $this->held_until( $link_id ),
-				'created_at' => current_time( 'mysql', true ),
-			),
-			array( '%s', '%s', '%d', '%s' )
-		);
-		if ( false === $inserted ) {
+		// Values quoted by Sql, by their PHP type: wpdb::insert() would guess formats from column
+		// names (its `link_id` is %d, for the old wp_links table) and ask for the column charsets.
+		$row = Sql::tuple( array( (string) $link_id, (string) wp_json_encode( $change ), (int) $this->held_until( $link_id ), gmdate( 'Y-m-d H:i:s' ) ) );
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- our own table; each value is quoted by Sql.
+		if ( false === $wpdb->query( 'INSERT INTO ' . self::table() . ' (link_id, payload, due_at, created_at) VALUES ' . $row ) ) {
 			$this->log->log( 'error', 'sites', 'site_queue_failed', __( 'A change for a linked site could not be stored.', 'tagbridge' ) );
 			return 0;
 		}
@@ -283,7 +276,7 @@ final class SiteQueue {
 				}
 				$failure = $this->send( $link, $row['payload'] );
 				if ( null === $failure ) {
-					$wpdb->delete( $table, array( 'id' => $row['id'] ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
+					$wpdb->query( "DELETE FROM {$table} WHERE id = " . (int) $row['id'] ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 					++$stats['delivered'];
 					continue;
 				}
@@ -352,11 +345,19 @@ final class SiteQueue {
 		$table    = self::table();
 		$attempts = (int) $row['attempts'] + 1;
 		$decision = $this->engine->schedule( (int) $row['id'], $attempts, $failure['status'], null );
+		// A peer's error text may be any bytes: stored as valid UTF-8 (bad bytes become U+FFFD, or
+		// the text is dropped where mbstring is missing).
+		$message = (string) $failure['message'];
+		$error   = array(
+			'attempts'   => $attempts,
+			'last_error' => function_exists( 'mb_scrub' ) ? mb_scrub( $message, 'UTF-8' ) : wp_check_invalid_utf8( $message ),
+		);
+		if ( 'retry' !== $decision['action'] ) {
+			$error['status'] = 'parked';
+		}
+		$wpdb->query( "UPDATE {$table} SET " . Sql::assignments( $error ) . ' WHERE id = ' . (int) $row['id'] ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.InterpolatedNotPrepared
 		if ( 'retry' === $decision['action'] ) {
-			$wpdb->update( $table, array( 'attempts' => $attempts, 'last_error' => $failure['message'] ), array( 'id' => $row['id'] ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
 			$wpdb->query( $wpdb->prepare( "UPDATE {$table} SET due_at = %d WHERE link_id = %s AND status = 'pending'", $now + (int) $decision['delay'], $link['id'] ) ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared,WordPress.DB.DirectDatabaseQuery
-		} else {
-			$wpdb->update( $table, array( 'attempts' => $attempts, 'status' => 'parked', 'last_error' => $failure['message'] ), array( 'id' => $row['id'] ) ); // phpcs:ignore WordPress.DB.DirectDatabaseQuery
 		}
 		/* translators: 1: site address, 2: error */
 		$this->log->log( 'warning', 'sites', 'site_' . $decision['action'], sprintf( __( 'Sending a change to %1$s failed: %2$s', 'tagbridge' ), $link['url'], $failure['message'] ) );

@@ -9,6 +9,7 @@
 
 namespace TagBridge\Webhook;
 
+use TagBridge\Db\Sql;
 use WP_Error;
 
 defined( 'ABSPATH' ) || exit;
@@ -146,19 +147,18 @@ final class Queue {
 	 */
 	public function finish( $id, $status, $user_id, array $result, $attempts, $due_at = 0 ) {
 		global $wpdb;
-		// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-		$wpdb->update(
-			self::table(),
+		$set = Sql::assignments(
 			array(
-				'status'       => $status,
+				'status'       => (string) $status,
 				'user_id'      => (int) $user_id,
-				'result'       => wp_json_encode( $result ),
+				'result'       => (string) wp_json_encode( $result ),
 				'attempts'     => (int) $attempts,
 				'due_at'       => (int) $due_at,
-				'processed_at' => 'pending' === $status ? null : current_time( 'mysql', true ),
-			),
-			array( 'id' => (int) $id )
+				'processed_at' => 'pending' === $status ? null : gmdate( 'Y-m-d H:i:s' ),
+			)
 		);
+		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- our own table; each value is quoted by Sql.
+		$wpdb->query( 'UPDATE ' . self::table() . ' SET ' . $set . ' WHERE id = ' . (int) $id );
 	}
 
 	/**

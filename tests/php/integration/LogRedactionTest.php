@@ -72,6 +72,43 @@ final class LogRedactionTest extends TestCase {
 		$wpdb->query( 'DELETE FROM ' . Outbox::table() . ' WHERE user_id = ' . (int) $id );
 	}
 
+	/**
+	 * Text is let through untouched only when no pattern can match: the quick look for words
+	 * (may_hold_secret) must never skip a secret, in any case or place, and a chunked application
+	 * password loses every group.
+	 */
+	public function test_the_quick_look_never_skips_a_secret(): void {
+		$secrets = array(
+			'Authorization: Basic dXNlcjpwYXNz',
+			'PROXY-AUTHORIZATION = x',
+			'bearer abcdef123456',
+			'DiGeSt 0123456789abcdef',
+			'$P$BabcdefghijklmnopQRSTUVWXYZ0123',
+			'$2y$10$abcdefghijklmnopqrstuv',
+			'$wp$2y$10$abcdefghijklmnopqrstuv',
+			'user_password=hunter2',
+			'"API-KEY": "k-123"',
+			'access_key:AKIA0000',
+			'Secret = s3cr3t',
+			'TOKEN=t0k',
+		);
+		$chunked = WP_Application_Passwords::chunk_password( wp_generate_password( 24, false ) );
+		foreach ( array_merge( $secrets, array( $chunked ) ) as $secret ) {
+			foreach ( array( '%s', 'Request failed (%s) after 3 tries', "line one\n%s\nline three" ) as $frame ) {
+				$text     = sprintf( $frame, $secret );
+				$redacted = Redactor::text( $text );
+				$this->assertNotSame( $text, $redacted, $text );
+				$this->assertStringContainsString( Redactor::MASK, $redacted, $text );
+			}
+		}
+		foreach ( explode( ' ', $chunked ) as $group ) {
+			$this->assertStringNotContainsString( $group, Redactor::text( "app {$chunked} end" ) );
+		}
+		foreach ( array( 'Role subscriber is linked to tag Member, so the tag is applied.', 'Tag "Gold member" removed: role bench_gold no longer held', 'abcd efgh ijkl mnop qrst', '' ) as $plain ) {
+			$this->assertSame( $plain, Redactor::text( $plain ) );
+		}
+	}
+
 	public function test_filters_by_user_and_level(): void {
 		$log = Plugin::instance()->log;
 		$a   = $this->create_user();
