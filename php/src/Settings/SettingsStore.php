@@ -66,11 +66,11 @@ final class SettingsStore {
 	private $settings = null;
 
 	/**
-	 * When $settings was read: [epoch, Unix time].
+	 * The autoloaded option text $settings was read from (null: not autoloaded, read every time).
 	 *
-	 * @var array{0: int, 1: int}
+	 * @var string|null
 	 */
-	private $settings_at = array( -1, 0 );
+	private $settings_raw = null;
 
 	/**
 	 * Builds the store.
@@ -107,26 +107,16 @@ final class SettingsStore {
 	 */
 	public function get() {
 		// get_option() unserializes the stored array on every call, and a registration asks a
-		// dozen times: it is read again only when an option was written since (or a few seconds
-		// passed, for long-running processes; see version()).
-		if ( null !== $this->settings && $this->fresh( $this->settings_at ) ) {
+		// dozen times: the array is kept while the stored text (in the autoloaded options, which
+		// every write and cache flush renews) is the one it was read from.
+		$raw = wp_load_alloptions()[ self::OPTION ] ?? null;
+		if ( null !== $this->settings && null !== $raw && $raw === $this->settings_raw ) {
 			return $this->settings;
 		}
-		$stored            = get_option( self::OPTION, array() );
-		$this->settings    = array_merge( self::defaults(), is_array( $stored ) ? $stored : array() );
-		$this->settings_at = array( self::$epoch, time() );
+		$stored             = get_option( self::OPTION, array() );
+		$this->settings     = array_merge( self::defaults(), is_array( $stored ) ? $stored : array() );
+		$this->settings_raw = $raw;
 		return $this->settings;
-	}
-
-	/**
-	 * Whether something read at $at ([epoch, time]) may be used still: no option was written
-	 * and no blog switched since, and less than 5 seconds passed.
-	 *
-	 * @param array{0: int, 1: int} $at When it was read.
-	 * @return bool
-	 */
-	private function fresh( array $at ) {
-		return self::$epoch === $at[0] && time() - $at[1] < 5;
 	}
 
 	/**
@@ -214,7 +204,7 @@ final class SettingsStore {
 	public function version() {
 		// Another process may save settings (seen through a persistent object cache): a long-running
 		// process (WP-CLI, a queue runner) looks again every few seconds.
-		if ( $this->fresh( $this->version_at ) ) {
+		if ( self::$epoch === $this->version_at[0] && time() - $this->version_at[1] < 5 ) {
 			return $this->version_of[2];
 		}
 		$settings = $this->get();
