@@ -107,9 +107,10 @@ final class SettingsStore {
 	 */
 	public function get() {
 		// get_option() unserializes the stored array on every call, and a registration asks a
-		// dozen times: the array is kept while the stored text (in the autoloaded options, which
-		// every write and cache flush renews) is the one it was read from.
-		$raw = wp_load_alloptions()[ self::OPTION ] ?? null;
+		// dozen times: the array is kept while the stored text (in the cached autoloaded options,
+		// which every write and cache flush renews) is the one it was read from.
+		$all = wp_cache_get( 'alloptions', 'options' );
+		$raw = is_array( $all ) ? ( $all[ self::OPTION ] ?? null ) : null;
 		if ( null !== $this->settings && null !== $raw && $raw === $this->settings_raw ) {
 			return $this->settings;
 		}
