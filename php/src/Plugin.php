@@ -521,6 +521,11 @@ final class Plugin {
 	 * Loads translations.
 	 */
 	public static function load_textdomain() {
-		load_plugin_textdomain( 'tagbridge', false, dirname( plugin_basename( TAGBRIDGE_FILE ) ) . '/languages' );
+		// The strings are written in US English, and WordPress loads a translation it installed
+		// itself (wp-content/languages/plugins) on first use: only another locale looks for one in
+		// the plugin's folder (two file checks, ~40k instructions, on every request).
+		if ( 'en_US' !== determine_locale() ) {
+			load_plugin_textdomain( 'tagbridge', false, dirname( plugin_basename( TAGBRIDGE_FILE ) ) . '/languages' );
+		}
 	}
 }

@@ -123,6 +123,15 @@ final class Redactor {
 				return true;
 			}
 		}
-		return substr_count( $text, ' ' ) >= 5 && 1 === preg_match( self::APP_PASSWORD, $text );
+		// An application password's four middle groups are four words of exactly four bytes in a
+		// row; only text with such a run is matched against the pattern.
+		$run = 0;
+		foreach ( explode( ' ', $text ) as $word ) {
+			$run = 4 === strlen( $word ) ? $run + 1 : 0;
+			if ( 4 === $run ) {
+				return 1 === preg_match( self::APP_PASSWORD, $text );
+			}
+		}
+		return false;
 	}
 }

@@ -91,7 +91,8 @@ final class TagStore {
 	public function get( $user_id ) {
 		global $wpdb;
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery -- our own table, one indexed read.
-		return $wpdb->get_col( $wpdb->prepare( 'SELECT tag FROM ' . self::table() . ' WHERE user_id = %d ORDER BY tag', $user_id ) );
+		// phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- an integer.
+		return $wpdb->get_col( 'SELECT tag FROM ' . self::table() . ' WHERE user_id = ' . (int) $user_id . ' ORDER BY tag' );
 	}
 
 	/**
@@ -106,8 +107,8 @@ final class TagStore {
 	public function add( $user_id, array $tags ) {
 		global $wpdb;
 		$tags = array_values( array_unique( $tags ) );
+		$now  = gmdate( 'Y-m-d H:i:s' ); // current_time( 'mysql', true ) without its two objects.
 		if ( count( $tags ) > 1 && $this->returning() ) {
-			$now  = current_time( 'mysql', true );
 			$rows = array();
 			foreach ( $tags as $tag ) {
 				$rows[] = Sql::tuple( array( (int) $user_id, $tag, $now ) );
@@ -116,8 +117,8 @@ final class TagStore {
 		} else {
 			$added = array();
 			foreach ( $tags as $tag ) {
-				// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-				if ( 1 === $wpdb->query( $wpdb->prepare( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES (%d, %s, %s)', $user_id, $tag, current_time( 'mysql', true ) ) ) ) {
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each value is quoted by Sql.
+				if ( 1 === $wpdb->query( 'INSERT IGNORE INTO ' . self::table() . ' (user_id, tag, added_at) VALUES ' . Sql::tuple( array( (int) $user_id, $tag, $now ) ) ) ) {
 					$added[] = $tag;
 				}
 			}
@@ -141,8 +142,8 @@ final class TagStore {
 		} else {
 			$removed = array();
 			foreach ( $tags as $tag ) {
-				// phpcs:ignore WordPress.DB.DirectDatabaseQuery
-				if ( $wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE user_id = %d AND tag = %s', $user_id, $tag ) ) > 0 ) {
+				// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- each value is quoted by Sql.
+				if ( $wpdb->query( 'DELETE FROM ' . self::table() . ' WHERE user_id = ' . (int) $user_id . ' AND tag = ' . Sql::value( $tag ) ) > 0 ) {
 					$removed[] = $tag;
 				}
 			}
@@ -205,7 +206,7 @@ final class TagStore {
 	 */
 	public function add_pairs( array $pairs ) {
 		global $wpdb;
-		$now = current_time( 'mysql', true );
+		$now = gmdate( 'Y-m-d H:i:s' );
 		foreach ( array_chunk( $pairs, 1000 ) as $chunk ) {
 			$values = array();
 			foreach ( $chunk as $pair ) {
