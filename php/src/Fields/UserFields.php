@@ -45,6 +45,13 @@ final class UserFields {
 	 * @return int
 	 */
 	public static function site_offset() {
-		return (int) wp_timezone()->getOffset( new \DateTimeImmutable( 'now' ) );
+		// What wp_timezone() answers, without building a zone for a plain UTC offset (it reads
+		// timezone_string, then gmt_offset, whose filter reads timezone_string again).
+		$zone = get_option( 'timezone_string' );
+		if ( $zone ) {
+			return (int) ( new \DateTimeZone( $zone ) )->getOffset( new \DateTimeImmutable( 'now' ) );
+		}
+		// wp_timezone_string() rounds the offset to whole minutes.
+		return (int) round( (float) get_option( 'gmt_offset' ) * 60 ) * 60;
 	}
 }

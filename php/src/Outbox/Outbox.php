@@ -141,7 +141,8 @@ final class Outbox {
 			return 0;
 		}
 		global $wpdb;
-		$payload = wp_json_encode( $clean );
+		// Unescaped slashes: a payload without quotes or backslashes needs no escaping to be an SQL literal.
+		$payload = wp_json_encode( $clean, JSON_UNESCAPED_SLASHES );
 		// One plain INSERT (wpdb::insert() checks each column's charset and length first: this runs
 		// at the end of every registration). The payload is valid UTF-8 JSON or false.
 		// phpcs:ignore WordPress.DB.DirectDatabaseQuery,WordPress.DB.PreparedSQL.NotPrepared -- the outbox is its own table; each value is quoted by Sql.

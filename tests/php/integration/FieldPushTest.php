@@ -199,4 +199,15 @@ final class FieldPushTest extends TestCase {
 		do_action( 'um_after_user_updated', $id, array(), array() );
 		$this->assertSame( '2024-07-02', $this->push->flush()[ $id ]['date_of_birth'] );
 	}
+
+	/** UserFields::site_offset() answers what wp_timezone() does, for zones and plain offsets. */
+	public function test_the_site_offset_is_wordpress_own(): void {
+		foreach ( array( '', 'Europe/London', 'America/St_Johns', 'Asia/Kathmandu', 'UTC' ) as $zone ) {
+			foreach ( array( 0, 1, -3.5, 5.75, 12.75, -11, 0.5 ) as $offset ) {
+				update_option( 'timezone_string', $zone );
+				update_option( 'gmt_offset', $offset );
+				$this->assertSame( (int) wp_timezone()->getOffset( new DateTimeImmutable( 'now' ) ), \TagBridge\Fields\UserFields::site_offset(), "{$zone} {$offset}" );
+			}
+		}
+	}
 }
