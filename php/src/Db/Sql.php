@@ -12,9 +12,10 @@ defined( 'ABSPATH' ) || exit;
 /**
  * Quotes values for TagBridge's writes to its own tables: the statements that write thousands of
  * rows at once (a reconcile page, its log rows), and single rows where wpdb::insert()/update()
- * would ask the server for the table's column charsets first. wpdb::prepare() parses its format string with several regular expressions on every
- * call, which costs more per row than the INSERT itself; esc_sql() escapes exactly as prepare()'s
- * %s does (mysqli_real_escape_string, with % guarded the same way).
+ * would ask the server for the table's column charsets first. wpdb::prepare() parses its format
+ * string with several regular expressions on every call, which costs more per row than the INSERT
+ * itself; esc_sql() escapes exactly as prepare()'s %s does (mysqli_real_escape_string, with %
+ * guarded the same way).
  */
 final class Sql {
 

@@ -66,6 +66,42 @@ final class RolesTagsTest extends TestCase {
 	}
 
 	/**
+	 * The role plan at the end of a request takes the user's tags from the tag change made
+	 * earlier in the same request (a registration form's tags) instead of reading them back, but
+	 * reads them when any other tag was written in this process since.
+	 */
+	public function test_the_role_plan_reuses_the_tags_just_written_unless_others_were_written_since(): void {
+		$reads = static function ( callable $work ) {
+			$count = 0;
+			$spy   = static function ( $query ) use ( &$count ) {
+				$count += false !== strpos( $query, 'SELECT tag FROM' ) ? 1 : 0;
+				return $query;
+			};
+			add_filter( 'query', $spy );
+			try {
+				$work();
+			} finally {
+				remove_filter( 'query', $spy );
+			}
+			return $count;
+		};
+		$id    = $this->create_user( 'subscriber' );
+		$other = $this->create_user( 'subscriber' );
+		Plugin::instance()->roles->flush();
+
+		tagbridge_apply_tags( $id, array( 'Form tag' ) );
+		( new WP_User( $id ) )->set_role( 'tb_gold' );
+		$this->assertSame( 0, $reads( static fn() => Plugin::instance()->roles->flush() ) );
+		$this->assertSame( array( 'Form tag', 'Gold' ), tagbridge_get_tags( $id ) );
+
+		tagbridge_apply_tags( $id, array( 'Another' ) );
+		Plugin::instance()->tags->add( $other, array( 'Elsewhere' ) );
+		( new WP_User( $id ) )->set_role( 'tb_silver' );
+		$this->assertSame( 1, $reads( static fn() => Plugin::instance()->roles->flush() ) );
+		$this->assertSame( array( 'Another', 'Form tag', 'Silver' ), tagbridge_get_tags( $id ) );
+	}
+
+	/**
 	 * Roles written straight into the capabilities meta (no role hook fires; some plugins and
 	 * imports do this) are noticed, between dozens of other meta writes, and so is a delete of it.
 	 */
