@@ -326,18 +326,28 @@ final class Plugin {
 		// WP_Roles::$role_key, without building WP_Roles this early (wp_roles_init listeners).
 		$this->on( 'update_option_' . $wpdb->get_blog_prefix() . 'user_roles', 'deleted_roles', 'roles_saved', 10, 2 );
 
-		# Members: the TagBridge box on its role screens (Members-only hook names: nothing fires without it)
-		$this->on( 'members_role_updated', 'members', 'save' );
-		$this->on( 'members_role_added', 'members', 'save' );
-		$this->on( 'members_load_role_edit', 'members', 'on_screen' );
-		$this->on( 'members_load_role_new', 'members', 'on_screen' );
+		// A membership plugin's hooks only where it is active (its main class is loaded by
+		// plugins_loaded): each hook registered costs every request ~5k instructions.
+		# Members: the TagBridge box on its role screens
+		if ( class_exists( 'Members_Plugin', false ) ) {
+			$this->on( 'members_role_updated', 'members', 'save' );
+			$this->on( 'members_role_added', 'members', 'save' );
+			$this->on( 'members_load_role_edit', 'members', 'on_screen' );
+			$this->on( 'members_load_role_new', 'members', 'on_screen' );
+		}
 
-		# WP User Manager: registration form tags, and its User Verification add-on's deferral
-		$this->on( 'wpum_after_registration', 'wpum', 'registered', 10, 3 );
-		$this->on( 'wpumuv_after_user_verification', 'wpum_deferral', 'activate' );
-		$this->on( 'wpumuv_after_user_approval', 'wpum_deferral', 'activate' );
-		$this->on( 'wpumuv_before_user_rejection', 'wpum_deferral', 'reject' );
-		$this->on( 'delete_user', 'wpum_deferral', 'reject' );
+		# WP User Manager: registration form tags, its User Verification add-on's deferral, and the
+		# fields it saves (custom fields at priority 20 of its update hook)
+		if ( class_exists( 'WPUM', false ) ) {
+			$this->on( 'wpum_after_registration', 'wpum', 'registered', 10, 3 );
+			$this->on( 'wpumuv_after_user_verification', 'wpum_deferral', 'activate' );
+			$this->on( 'wpumuv_after_user_approval', 'wpum_deferral', 'activate' );
+			$this->on( 'wpumuv_before_user_rejection', 'wpum_deferral', 'reject' );
+			$this->on( 'delete_user', 'wpum_deferral', 'reject' );
+			$this->on( 'wpum_after_registration', 'fields', 'mark' );
+			$this->on( 'wpum_after_user_update', 'fields', 'mark_third', 30, 3 );
+			$this->on( 'wpum_after_custom_user_update', 'fields', 'mark_third', 10, 3 );
+		}
 
 		// Ultimate Member defines UM() when it is active; the integration checks the rest.
 		if ( function_exists( 'UM' ) ) {
@@ -379,16 +389,10 @@ final class Plugin {
 			( new SitesPage( $this->sites ) )->register();
 		}
 
-		# Fields: users are marked where WordPress, UM and WPUM finished saving, planned at shutdown
+		# Fields: users are marked where WordPress finished saving (UM and WPUM: their own
+		# sections), planned at shutdown
 		$this->on( 'user_register', 'fields', 'mark' );
 		$this->on( 'profile_update', 'fields', 'mark' );
-		$this->on( 'um_after_save_registration_details', 'fields', 'mark' );
-		$this->on( 'um_after_user_updated', 'fields', 'mark' );
-		$this->on( 'um_user_after_updating_profile', 'fields', 'mark_second', 10, 2 );
-		$this->on( 'wpum_after_registration', 'fields', 'mark' );
-		// WPUM saves custom fields at priority 20 of its update hook.
-		$this->on( 'wpum_after_user_update', 'fields', 'mark_third', 30, 3 );
-		$this->on( 'wpum_after_custom_user_update', 'fields', 'mark_third', 10, 3 );
 
 		# Linked sites: `[tagbridge_site_link site="ID" path="/"]text[/tagbridge_site_link]`, and the sync once a site is linked
 		add_shortcode( 'tagbridge_site_link', fn( ...$args ) => $this->site_handover->shortcode( ...$args ) );

@@ -16,10 +16,6 @@ use TagBridge\Tests\TestCase;
 
 // Ultimate Member's detection marker: the test-only UM stand-in (its class `UM`).
 require_once __DIR__ . '/../support/UltimateMemberStandIn.php';
-if ( ! class_exists( 'WPUM', false ) ) {
-	/** Stands in for WP User Manager's main class (its detection marker). */
-	class WPUM {} // phpcs:ignore Generic.Files.OneObjectStructurePerFile.MultipleFound
-}
 
 final class ContactFieldsTest extends TestCase {
 
@@ -105,7 +101,7 @@ final class ContactFieldsTest extends TestCase {
 
 	public function test_headings_of_inactive_plugins_do_not_appear(): void {
 		// A separate process has no UM or WPUM marker, while their stored fields are still there.
-		list( $code, $out ) = $this->run_php( self::load_wordpress_code() . 'echo json_encode( array_keys( ( new TagBridge\Fields\Discovery() )->available() ) );' );
+		list( $code, $out ) = $this->run_php( self::load_wordpress_code( false ) . 'echo json_encode( array_keys( ( new TagBridge\Fields\Discovery() )->available() ) );' );
 		$this->assertSame( 0, $code, $out );
 		$this->assertSame( '["wordpress"]', $out );
 	}

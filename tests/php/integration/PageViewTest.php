@@ -58,6 +58,7 @@ final class PageViewTest extends TestCase {
 								"classes" => get_declared_classes(),
 								"queries" => $ours,
 								"errors"  => $errors,
+								"hooks"   => array_values( array_filter( array( "members_role_updated", "members_load_role_edit", "wpum_after_registration", "wpum_after_user_update", "um_after_user_updated" ), "has_action" ) ),
 							);
 							file_put_contents( %5$s, json_encode( $report ) );
 						}
@@ -96,5 +97,10 @@ final class PageViewTest extends TestCase {
 		$this->assertSame( array( 'TagBridge\Requirements', 'TagBridge\Plugin' ), $view['classes'] );
 		$this->assertSame( array(), $view['queries'], 'TagBridge reads autoloaded options only' );
 		$this->assertSame( array(), $view['errors'] );
+		// Members, WP User Manager and Ultimate Member are not active on the served site: none of
+		// their hooks is registered (this PHPUnit process stands in for them, and has them).
+		$this->assertSame( array(), $view['hooks'] );
+		$this->assertNotFalse( has_action( 'members_role_updated' ) );
+		$this->assertNotFalse( has_action( 'wpum_after_user_update' ) );
 	}
 }

@@ -154,11 +154,15 @@ abstract class TestCase extends \PHPUnit\Framework\TestCase {
 
 	/**
 	 * PHP code that loads the test site's WordPress in a child process.
+	 *
+	 * @param bool $markers With the same stand-ins for Members' and WP User Manager's main classes
+	 *                      as this process (false: as on a site without those plugins).
 	 */
-	protected static function load_wordpress_code(): string {
+	protected static function load_wordpress_code( bool $markers = true ): string {
 		return sprintf(
-			'$_SERVER["HTTP_HOST"] = %s; $_SERVER["REQUEST_URI"] = "/"; require %s;',
+			'$_SERVER["HTTP_HOST"] = %s; $_SERVER["REQUEST_URI"] = "/"; %s require %s;',
 			var_export( $_SERVER['HTTP_HOST'], true ),
+			$markers ? 'require ' . var_export( dirname( __DIR__ ) . '/support/MembershipPluginMarkers.php', true ) . ';' : '',
 			var_export( getenv( 'TB_SITE_DIR' ) . '/wp-load.php', true )
 		);
 	}

@@ -9,6 +9,8 @@
  * schema; custom fields as plain `wpum_*` user meta, a ticked checkbox as `true`) and by firing
  * WPUM's hooks with WPUM's arguments in WPUM's order, as ../shared/reference/membership-plugin-hooks.md
  * documents (section 3, pitfalls 24–28, and section 7, which records the real WPUM 2.9.18).
+ * WPUM's main class, which TagBridge looks for before registering WPUM's hooks, is stood in for by
+ * the integration bootstrap.
  *
  * Deliveries are observed on `tagbridge_outbox_delivered`. The outbox's tag listener is registered
  * as Plugin::boot() does for an external CRM, so tag changes travel in the deliveries too.
@@ -20,10 +22,6 @@ use TagBridge\Integrations\WpUserManager\SettingsPage;
 use TagBridge\Plugin;
 use TagBridge\Tests\TestCase;
 
-if ( ! class_exists( 'WPUM', false ) ) {
-	/** Stands in for WP User Manager's main class (its detection marker). */
-	class WPUM {} // phpcs:ignore Generic.Files.OneObjectStructurePerFile.MultipleFound
-}
 if ( ! class_exists( 'WPUM_Registration_Form', false ) ) {
 	/**
 	 * Stands in for WPUM's `WPUM_Registration_Form` (the `$form` of its registration hooks):

@@ -22,6 +22,8 @@ $_SERVER['HTTP_HOST']   = ( $tb_url['host'] ?? '127.0.0.1' ) . ( isset( $tb_url[
 $_SERVER['SERVER_NAME'] = $tb_url['host'] ?? '127.0.0.1';
 $_SERVER['REQUEST_URI'] = '/';
 
+// Members' and WP User Manager's main classes, which TagBridge looks for, before WordPress loads.
+require __DIR__ . '/../support/MembershipPluginMarkers.php';
 require $tb_site_dir . '/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 require_once ABSPATH . 'wp-admin/includes/user.php';

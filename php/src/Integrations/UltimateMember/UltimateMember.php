@@ -127,6 +127,10 @@ final class UltimateMember {
 		$this->on( 'tagbridge_tags_removed', 'deactivation', 'removed', 10, 2 );
 		Plugin::watch_user_meta( '_completed', array( 'added_user_meta', 'updated_user_meta' ), Plugin::lazy_callback( $this, 'completeness', 'meta_written' ), 10, 4 );
 		$this->on( 'tagbridge_webhook_user_created', 'webhook_users', 'webhook_user_created', 10, 3 );
+		// Fields: users are marked where UM finished saving, planned at shutdown (Plugin's field push).
+		Plugin::lazy_hook( 'um_after_save_registration_details', Plugin::instance(), 'fields', 'mark' );
+		Plugin::lazy_hook( 'um_after_user_updated', Plugin::instance(), 'fields', 'mark' );
+		Plugin::lazy_hook( 'um_user_after_updating_profile', Plugin::instance(), 'fields', 'mark_second', 10, 2 );
 
 		# Filters
 		$this->on( 'tagbridge_fallback_role', 'default_role', 'fallback' );
