@@ -102,16 +102,16 @@ final class RoleTagSync {
 	 *
 	 * @param int           $user_id User.
 	 * @param array         $event   Event for tagbridge_plan().
-	 * @param string[]|null $tags    The user's tags as this request just left them; null reads them.
 	 * @param \WP_User|null $user    The user when the caller has them; null reads them.
 	 * @return array|WP_Error The plan that was applied.
 	 */
-	public function reconcile( $user_id, array $event, $tags = null, $user = null ) {
+	public function reconcile( $user_id, array $event, $user = null ) {
 		$version = $this->settings->compiled();
 		if ( is_wp_error( $version ) ) {
 			return $version;
 		}
-		$facts  = $this->facts( $user_id, $tags ?? $this->left_tags( (int) $user_id ), $user );
+		// The tags a change_tags() of this request just left, when still known; else read.
+		$facts  = $this->facts( $user_id, $this->left_tags( (int) $user_id ), $user );
 		$plan   = $this->engine->plan( $version, $facts, $event );
 		$result = $this->applier->apply( $plan );
 		// The tags now follow from the facts and what was just written: no second read.
@@ -148,7 +148,6 @@ final class RoleTagSync {
 				'roles_added'   => $added,
 				'roles_removed' => $removed,
 			),
-			null,
 			$user
 		);
 	}
@@ -169,21 +168,17 @@ final class RoleTagSync {
 		$applied = $this->tags->add( $user_id, array_diff( $apply, $before ) );
 		$removed = $this->tags->remove( $user_id, array_intersect( $remove, $before ) );
 		$this->announce( $user_id, $applied, $removed, $before );
-		// Listeners of the announcement may have changed this user's tags again; then read.
-		$known      = null;
-		$this->left = null;
-		if ( $this->tags->writes() === $writes + count( $applied ) + count( $removed ) ) {
-			$known      = self::after( $before, $applied, $removed );
-			$this->left = array( (int) $user_id, $known, $this->tags->writes(), microtime( true ) );
-		}
+		// Listeners of the announcement may have changed this user's tags again; then a plan reads.
+		$this->left = $this->tags->writes() === $writes + count( $applied ) + count( $removed )
+			? array( (int) $user_id, self::after( $before, $applied, $removed ), $this->tags->writes(), microtime( true ) )
+			: null;
 		if ( $this->links_any( array_merge( $applied, $removed ), 'tag' ) ) {
 			$plan = $this->reconcile(
 				$user_id,
 				array(
 					'tags_applied' => $applied,
 					'tags_removed' => $removed,
-				),
-				$known
+				)
 			);
 			if ( is_wp_error( $plan ) ) {
 				return $plan;
